@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stitchnfv/stitch/internal/samplekit"
+	"github.com/stitchnfv/stitch/internal/samplekit/sktest"
+)
+
+func TestHelp(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"-h"}, nil, &out); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("run -h = %v", err)
+	}
+	for _, want := range []string{"-listen", "-data", "/kv/{key}/incr", "STITCH_BINDINGS"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("-h does not document %s:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	var usage *samplekit.UsageError
+	if err := run(t.Context(), []string{"--data", "x"}, nil, &bytes.Buffer{}); !errors.As(err, &usage) {
+		t.Errorf("run without --listen = %v, want a usage error", err)
+	}
+}
+
+func TestExampleVNFDArgs(t *testing.T) {
+	prog, args := sktest.ExampleArgs(t, "../../examples/vnfd/kvdb.yaml", map[string]string{"STITCH_ADDR_DATA": "10.10.1.7"})
+	opts, err := parseFlags(args, &bytes.Buffer{})
+	if err != nil || prog != "stitch-kvdb" || opts.listen != "10.10.1.7:8080" {
+		t.Fatalf("%s %q: %+v, %v", prog, args, opts, err)
+	}
+}
+
+type answer struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func do(t *testing.T, method, url, body string) answer {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return answer{resp.StatusCode, resp.Header, string(b)}
+}
+
+// TestInChain runs stitch-kvdb's run as the chain's database, then
+// restarts it on the same data file.
+func TestInChain(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "kv.json")
+	addr := sktest.FreeAddr(t)
+	c := sktest.StartChain(t, map[string][]string{"kvdb": {addr}})
+	p := sktest.Start(t, "stitch-kvdb", run, addr, []string{"--listen", addr, "--data", data}, c.Env("kvdb", "db-3"))
+	entry := "http://" + c.Entry()
+
+	for i := 1; i <= 2; i++ {
+		a := do(t, http.MethodGet, entry+"/", "")
+		hops := samplekit.SplitTrace(a.header.Get(samplekit.TraceHeader))
+		if a.status != 200 || len(hops) != 5 || hops[4] != "kvdb:db-3" || !strings.Contains(a.body, fmt.Sprintf(`"visits":%d,`, i)) {
+			t.Fatalf("visit %d: %d %v %s", i, a.status, hops, a.body)
+		}
+	}
+
+	kv := "http://" + addr + "/kv/"
+	steps := []struct {
+		method, path, body string
+		status             int
+		want               string
+	}{
+		{http.MethodPut, "greeting", "hello", 204, ""},
+		{http.MethodGet, "greeting", "", 200, "hello"},
+		{http.MethodPost, "greeting/incr", "", 409, ""},
+		{http.MethodPost, "n/incr?by=5", "", 200, `{"key":"n","value":5}`},
+		{http.MethodPost, "n/incr?by=x", "", 400, ""},
+		{http.MethodDelete, "greeting", "", 204, ""},
+		{http.MethodGet, "greeting", "", 404, ""},
+		{http.MethodDelete, "greeting", "", 204, ""},
+		{http.MethodGet, "visits", "", 200, "2"},
+		{http.MethodPatch, "n", "", 405, ""},
+	}
+	for _, s := range steps {
+		a := do(t, s.method, kv+s.path, s.body)
+		if a.status != s.status || s.want != "" && strings.TrimSpace(a.body) != s.want {
+			t.Fatalf("%s %s = %d %q, want %d %q", s.method, s.path, a.status, a.body, s.status, s.want)
+		}
+		if a.header.Get(samplekit.TraceHeader) != "kvdb:db-3" {
+			t.Fatalf("%s %s: trace %q", s.method, s.path, a.header.Get(samplekit.TraceHeader))
+		}
+	}
+	if err := p.Stop(t); err != nil {
+		t.Fatalf("stop = %v, want nil", err)
+	}
+
+	addr2 := sktest.FreeAddr(t)
+	p2 := sktest.Start(t, "stitch-kvdb", run, addr2, []string{"--listen", addr2, "--data", data}, nil)
+	for key, want := range map[string]string{"visits": "2", "n": "5"} {
+		if a := do(t, http.MethodGet, "http://"+addr2+"/kv/"+key, ""); a.status != 200 || a.body != want {
+			t.Fatalf("after restart %s = %d %q, want %q", key, a.status, a.body, want)
+		}
+	}
+	if err := p2.Stop(t); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,95 @@
+package samplekit
+
+import (
+	"sync"
+	"testing"
+)
+
+func TestSlots(t *testing.T) {
+	s := NewSlots(2)
+	r1, ok1 := s.Acquire()
+	r2, ok2 := s.Acquire()
+	_, ok3 := s.Acquire()
+	if !ok1 || !ok2 || ok3 {
+		t.Fatalf("acquire = %v %v %v, want true true false", ok1, ok2, ok3)
+	}
+	if got := s.Snapshot(); got != (SlotsSnapshot{Max: 2, Available: 0, InUse: 2}) {
+		t.Fatalf("snapshot = %+v", got)
+	}
+	r1()
+	r1() // a second release must not free another slot
+	if s.Available() != 1 || s.InUse() != 1 {
+		t.Fatalf("after release: %+v", s.Snapshot())
+	}
+	r2()
+	if s.Available() != 2 {
+		t.Fatalf("after all released: %+v", s.Snapshot())
+	}
+}
+
+func TestSlotsSetMax(t *testing.T) {
+	s := NewSlots(3)
+	var rel []func()
+	for range 3 {
+		r, _ := s.Acquire()
+		rel = append(rel, r)
+	}
+	// Lowered below the sessions in flight: they keep running, none starts.
+	s.SetMax(1)
+	if got := s.Snapshot(); got != (SlotsSnapshot{Max: 1, Available: 0, InUse: 3}) {
+		t.Fatalf("snapshot = %+v", got)
+	}
+	rel[0]()
+	rel[1]()
+	if _, ok := s.Acquire(); ok {
+		t.Fatal("acquired with 1 in use of 1")
+	}
+	rel[2]()
+	if _, ok := s.Acquire(); !ok {
+		t.Fatal("no slot with 0 in use of 1")
+	}
+	s.SetMax(-5)
+	if s.Max() != 0 {
+		t.Fatalf("max = %d, want 0", s.Max())
+	}
+	if NewSlots(-1).Max() != 0 {
+		t.Fatal("negative budget kept")
+	}
+}
+
+func TestSlotsConcurrent(t *testing.T) {
+	const budget = 5
+	s := NewSlots(budget)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	held, peak := 0, 0
+	for i := range 16 {
+		wg.Go(func() {
+			for j := range 300 {
+				if i == 0 && j%50 == 0 {
+					s.SetMax(budget)
+				}
+				r, ok := s.Acquire()
+				if !ok {
+					continue
+				}
+				mu.Lock()
+				held++
+				peak = max(peak, held)
+				mu.Unlock()
+				_ = s.Snapshot()
+				mu.Lock()
+				held--
+				mu.Unlock()
+				r()
+			}
+		})
+	}
+	wg.Wait()
+	if peak > budget {
+		t.Fatalf("peak sessions %d > max %d", peak, budget)
+	}
+	if got := s.Snapshot(); got != (SlotsSnapshot{Max: budget, Available: budget}) {
+		t.Fatalf("leak: %+v", got)
+	}
+}
