@@ -87,9 +87,12 @@ type NsInstance struct {
 	VnfdVersions map[string]string `json:"vnfdVersions"`
 	Desired      Desired           `json:"desired"`
 	CurrentOp    string            `json:"currentOpOcc,omitempty"`
-	CreatedAt    time.Time         `json:"createdAt"`
-	UpdatedAt    time.Time         `json:"updatedAt"`
-	Vnfcs        []Vnfc            `json:"vnfcs,omitempty"` // filled on read, stored apart
+	// NextIndex numbers the instances of each "<vnf-profile>/<vdu>", so that
+	// an instance name is never reused.
+	NextIndex map[string]int `json:"nextIndex,omitempty"`
+	CreatedAt time.Time      `json:"createdAt"`
+	UpdatedAt time.Time      `json:"updatedAt"`
+	Vnfcs     []Vnfc         `json:"vnfcs,omitempty"` // filled on read, stored apart
 }
 
 // Desired is the state the reconciler drives an NS instance towards.
@@ -152,6 +155,17 @@ type LcmOpOcc struct {
 	Steps []Step `json:"steps,omitempty"`
 	// Previous is the desired state before this operation, for rollback.
 	Previous *Desired `json:"previousDesired,omitempty"`
+	// Stats is filled when the operation ends.
+	Stats *OpStats `json:"stats,omitempty"`
+}
+
+// OpStats splits an operation's wall time into the orchestrator's own work
+// and the time spent waiting for programs to start and pass health checks
+// (along the critical path: the slowest instance of each dependency layer).
+type OpStats struct {
+	DurationMs     float64 `json:"durationMs"`
+	InstanceWaitMs float64 `json:"instanceWaitMs"`
+	OverheadMs     float64 `json:"orchestratorOverheadMs"`
 }
 
 // Step is one recorded step of an operation.

@@ -1,0 +1,137 @@
+// Package daemon wires stitch's parts into one process: the store, the local
+// VIM, the VNFM, the NFVO and the northbound API. cmd/stitchd and the tests
+// that run the daemon in-process share it.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/stitchnfv/stitch/internal/config"
+	"github.com/stitchnfv/stitch/internal/store"
+	"github.com/stitchnfv/stitch/nfvo"
+	"github.com/stitchnfv/stitch/nfvo/api"
+	"github.com/stitchnfv/stitch/vim"
+	"github.com/stitchnfv/stitch/vim/local"
+	"github.com/stitchnfv/stitch/vnfm"
+)
+
+// Daemon is a running stitch.
+type Daemon struct {
+	Orchestrator *nfvo.Orchestrator
+	VIM          *local.Driver
+	// Addr is the address the API listens on (useful with port 0).
+	Addr string
+
+	store  store.Store
+	server *http.Server
+	done   chan error
+	log    *slog.Logger
+}
+
+// Start opens the store, adopts what a previous run left (resuming its
+// operations), and serves the API.
+func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Daemon, error) {
+	if err := os.MkdirAll(cfg.StateDir, 0o755); err != nil {
+		return nil, fmt.Errorf("state dir: %w", err)
+	}
+	st, err := store.Open(filepath.Join(cfg.StateDir, "stitch.db"))
+	if err != nil {
+		return nil, err
+	}
+	d := &Daemon{store: st, log: log, done: make(chan error, 1)}
+	if err := d.start(ctx, cfg); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *Daemon) start(ctx context.Context, cfg config.Config) error {
+	sites := make([]local.SiteConfig, 0, len(cfg.VIM.Sites))
+	for _, s := range cfg.VIM.Sites {
+		sites = append(sites, local.SiteConfig{
+			Name:   s.Name,
+			Labels: s.Labels,
+			Capacity: vim.Resources{
+				VCPU: s.Capacity.VCPU, MemoryMB: s.Capacity.MemoryMB, Instances: s.Capacity.Instances,
+			},
+		})
+	}
+	drv, err := local.New(ctx, local.Config{
+		Prefix:      cfg.VIM.Prefix,
+		StateDir:    filepath.Join(cfg.StateDir, "vim"),
+		Sites:       sites,
+		Logger:      d.log.With("part", "vim"),
+		ProgramPath: cfg.ProgramPath,
+	})
+	if err != nil {
+		return fmt.Errorf("local VIM: %w", err)
+	}
+	d.VIM = drv
+	mgr, err := vnfm.New(drv, filepath.Join(cfg.StateDir, "vnfm"), d.log.With("part", "vnfm"))
+	if err != nil {
+		return err
+	}
+	orch, err := nfvo.New(nfvo.Config{
+		Store:         d.store,
+		VNFM:          mgr,
+		Logger:        d.log.With("part", "nfvo"),
+		HealthTimeout: time.Duration(cfg.HealthTimeout),
+		DefaultGrace:  time.Duration(cfg.DefaultGrace),
+	})
+	if err != nil {
+		return err
+	}
+	d.Orchestrator = orch
+	if err := orch.Start(ctx); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("API listener: %w", err)
+	}
+	d.Addr = ln.Addr().String()
+	d.server = &http.Server{
+		Handler:           api.NewHandler(orch, d.log.With("part", "api")),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go func() { d.done <- d.server.Serve(ln) }()
+	d.log.Info("stitchd serving", "addr", d.Addr, "state-dir", cfg.StateDir, "sites", len(sites))
+	return nil
+}
+
+// Wait blocks until the API server stops.
+func (d *Daemon) Wait() error {
+	err := <-d.done
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Close stops serving and background work. Instances keep running, as VMs
+// outlive their orchestrator; the next Start adopts them.
+func (d *Daemon) Close() error {
+	var errs []error
+	if d.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, d.server.Shutdown(ctx))
+		cancel()
+	}
+	if d.Orchestrator != nil {
+		d.Orchestrator.Close()
+	}
+	if d.VIM != nil {
+		errs = append(errs, d.VIM.Close())
+	}
+	errs = append(errs, d.store.Close())
+	return errors.Join(errs...)
+}

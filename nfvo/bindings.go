@@ -1,0 +1,105 @@
+package nfvo
+
+import (
+	"context"
+	"errors"
+	"net"
+	"slices"
+	"strconv"
+
+	"github.com/stitchnfv/stitch/descriptors"
+	"github.com/stitchnfv/stitch/internal/store"
+	"github.com/stitchnfv/stitch/vnfm"
+)
+
+// refreshBindings tells every instance of the NS where its neighbours are:
+// the healthy instances of the next function of its chains and of the
+// constituents it depends on.
+func (o *Orchestrator) refreshBindings(ctx context.Context, nsID string, p *plan) error {
+	var vnfcs []Vnfc
+	err := o.store.View(ctx, func(tx store.Tx) (err error) {
+		vnfcs, err = listVnfcs(tx, nsID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	healthy := map[string][]Vnfc{}
+	for _, v := range vnfcs {
+		if v.State == VnfcHealthy {
+			healthy[v.Profile] = append(healthy[v.Profile], v)
+		}
+	}
+	var errs []error
+	for _, v := range vnfcs {
+		if v.State == VnfcDeleting {
+			continue
+		}
+		b := vnfm.Bindings{Next: o.nextHops(p, v.Profile, healthy), Deps: map[string][]string{}}
+		if prof, ok := p.df.Profile(v.Profile); ok {
+			for _, dep := range prof.DependsOn {
+				b.Deps[dep] = endpoints(p, dep, "", healthy[dep])
+			}
+		}
+		errs = append(errs, o.vnfm.WriteBindings(v.ID, b))
+	}
+	return errors.Join(errs...)
+}
+
+// nextHops returns the ingress endpoints of the function after profile in
+// every chain it is part of.
+func (o *Orchestrator) nextHops(p *plan, profile string, healthy map[string][]Vnfc) []string {
+	var out []string
+	for _, fg := range p.nsd.Vnffgds {
+		for _, nfp := range fg.Nfpd {
+			pos := sortedPositions(nfp)
+			for i := 0; i+1 < len(pos); i++ {
+				if pos[i].VnfProfileID == profile {
+					next := pos[i+1]
+					out = append(out, endpoints(p, next.VnfProfileID, next.IngressCpdID, healthy[next.VnfProfileID])...)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func sortedPositions(nfp descriptors.Nfpd) []descriptors.NfpPosition {
+	pos := slices.Clone(nfp.Positions)
+	slices.SortStableFunc(pos, func(a, b descriptors.NfpPosition) int { return a.Order - b.Order })
+	return pos
+}
+
+// endpoints lists "ip:port" of instances at an ext-cpd (the first one that
+// serves a port when extCpd is empty).
+func endpoints(p *plan, profile, extCpd string, vnfcs []Vnfc) []string {
+	prof, ok := p.df.Profile(profile)
+	if !ok {
+		return nil
+	}
+	v, ok := p.vnfds[prof.VnfdID]
+	if !ok {
+		return nil
+	}
+	var cp *descriptors.ExtCpd
+	for i := range v.ExtCpds {
+		e := &v.ExtCpds[i]
+		if (extCpd == "" && len(e.Ports) > 0) || e.ID == extCpd {
+			cp = e
+			break
+		}
+	}
+	if cp == nil || cp.IntCpd == nil || len(cp.Ports) == 0 {
+		return nil
+	}
+	out := []string{}
+	for _, inst := range vnfcs {
+		if inst.VDU != cp.IntCpd.VduID {
+			continue
+		}
+		if ip := inst.Addresses[cp.IntCpd.Cpd]; ip != "" {
+			out = append(out, net.JoinHostPort(ip, strconv.Itoa(cp.Ports[0].Port)))
+		}
+	}
+	return out
+}

@@ -1,0 +1,327 @@
+package nfvo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stitchnfv/stitch/descriptors"
+	"github.com/stitchnfv/stitch/internal/store"
+	"github.com/stitchnfv/stitch/vim"
+	"github.com/stitchnfv/stitch/vnfm"
+)
+
+// reconcileConstituent makes the VDUs of one vnf-profile run with their
+// desired counts, and returns the longest wait for an instance to become
+// healthy.
+func (o *Orchestrator) reconcileConstituent(ctx context.Context, ns NsInstance, p *plan, profile string, nets map[string]netInfo, r *run) (time.Duration, error) {
+	c, err := p.constituent(profile)
+	if err != nil {
+		return 0, err
+	}
+	var longest time.Duration
+	for i := range c.vnfd.VDUs {
+		vdu := &c.vnfd.VDUs[i]
+		todo, err := o.planInstances(ctx, ns, p, c, vdu, nets, r)
+		if err != nil {
+			return longest, err
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, len(todo))
+		waits := make([]time.Duration, len(todo))
+		for j, rec := range todo {
+			wg.Go(func() { waits[j], errs[j] = o.bringUp(ctx, ns, p, c, vdu, rec, nets, r) })
+		}
+		wg.Wait()
+		longest = max(longest, slices.Max(append(waits, 0)))
+		if err := errors.Join(errs...); err != nil {
+			return longest, err
+		}
+	}
+	return longest, nil
+}
+
+// live reports whether a record counts towards its VDU's desired count.
+func live(v Vnfc, replace []string) bool {
+	switch v.State {
+	case VnfcPending, VnfcStarting, VnfcHealthy:
+		return !slices.Contains(replace, v.ID)
+	}
+	return false
+}
+
+// planInstances records the instances a VDU lacks (placed, addressed,
+// PENDING) and marks the ones it has too many of as DELETING, in one
+// transaction, before anything runs. It returns the records still to bring
+// up.
+func (o *Orchestrator) planInstances(ctx context.Context, ns NsInstance, p *plan, c constituent, vdu *descriptors.VDU, nets map[string]netInfo, r *run) ([]Vnfc, error) {
+	sites, err := o.vnfm.Sites(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing sites: %w", err)
+	}
+	key := replicaKey(c.profile.ID, vdu.ID)
+	want := ns.Desired.Replicas[key]
+	var todo []Vnfc
+	var placed []string
+	err = o.store.Update(ctx, func(tx store.Tx) error {
+		todo, placed = nil, nil
+		all, err := listVnfcs(tx, ns.ID)
+		if err != nil {
+			return err
+		}
+		var mine []Vnfc
+		for _, v := range all {
+			if v.Profile == c.profile.ID && v.VDU == vdu.ID && live(v, ns.Desired.Replace) {
+				mine = append(mine, v)
+			}
+		}
+		now := o.now()
+		if extra := len(mine) - want; extra > 0 {
+			for _, v := range victims(mine, extra) {
+				v.State = VnfcDeleting
+				if err := store.PutJSON(tx, bucketVnfc, ns.ID+"/"+v.ID, v); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		for _, v := range mine {
+			if v.State != VnfcHealthy {
+				todo = append(todo, v)
+			}
+		}
+		if want <= len(mine) {
+			return nil
+		}
+		stored, err := getNS(tx, ns.ID)
+		if err != nil {
+			return err
+		}
+		if stored.NextIndex == nil {
+			stored.NextIndex = map[string]int{}
+		}
+		loads := siteLoads(sites)
+		used := usedAddresses(all, p)
+		for range want - len(mine) {
+			v, err := o.newVnfc(ns, p, c, vdu, all, loads, used, nets, r.opID, now, stored.NextIndex[key])
+			if err != nil {
+				return err
+			}
+			stored.NextIndex[key] = v.Index + 1
+			all = append(all, v)
+			if err := store.PutJSON(tx, bucketVnfc, ns.ID+"/"+v.ID, v); err != nil {
+				return err
+			}
+			todo = append(todo, v)
+			placed = append(placed, v.ID+" → "+v.Placement)
+		}
+		return store.PutJSON(tx, bucketNS, stored.ID, stored)
+	})
+	if err == nil && len(placed) > 0 {
+		// New instances find their neighbours in place when they start.
+		err = o.refreshBindings(ctx, ns.ID, p)
+	}
+	for _, msg := range placed {
+		o.step(ctx, r.opID, "placed %s", msg)
+	}
+	return todo, err
+}
+
+// victims chooses which instances a scale-in removes: those not yet healthy
+// first, then the newest (highest index).
+func victims(mine []Vnfc, n int) []Vnfc {
+	sorted := slices.Clone(mine)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		hi, hj := sorted[i].State == VnfcHealthy, sorted[j].State == VnfcHealthy
+		if hi != hj {
+			return !hi
+		}
+		return sorted[i].Index > sorted[j].Index
+	})
+	return sorted[:n]
+}
+
+// siteLoads starts placement from the VIM's current usage.
+func siteLoads(sites []vim.Site) []siteLoad {
+	out := make([]siteLoad, len(sites))
+	for i, s := range sites {
+		out[i] = siteLoad{site: s, used: s.Used}
+	}
+	return out
+}
+
+func usedAddresses(all []Vnfc, p *plan) map[string]bool {
+	used := map[string]bool{}
+	for _, v := range all {
+		for _, ip := range v.Addresses {
+			used[ip] = true
+		}
+	}
+	for _, sap := range p.nsd.Sapds {
+		if sap.Address != "" {
+			used[sap.Address] = true
+		}
+	}
+	return used
+}
+
+// newVnfc places and addresses one new instance.
+func (o *Orchestrator) newVnfc(ns NsInstance, p *plan, c constituent, vdu *descriptors.VDU, all []Vnfc, loads []siteLoad, used map[string]bool, nets map[string]netInfo, opID string, now time.Time, index int) (Vnfc, error) {
+	vcpu, mem := c.vnfd.Compute(vdu.ID)
+	req := placementRequest{profile: c.profile.ID, vcpu: vcpu, memoryMB: mem, allowed: c.profile.Sites, peers: map[string]int{}}
+	for _, v := range all {
+		if v.Profile == c.profile.ID && v.VDU == vdu.ID {
+			index = max(index, v.Index+1)
+			if live(v, ns.Desired.Replace) {
+				req.peers[v.Site]++
+			}
+		}
+	}
+	req.affineSites, req.antiAffineSites = groupSites(p, c.profile, all, ns.Desired.Replace)
+	i, reason, err := place(loads, req)
+	if err != nil {
+		return Vnfc{}, err
+	}
+	loads[i].used.VCPU += vcpu
+	loads[i].used.MemoryMB += mem
+	loads[i].used.Instances++
+	v := Vnfc{
+		ID: vnfcName(ns.ID, c.profile.ID, vdu.ID, len(c.vnfd.VDUs) > 1, index), NsID: ns.ID,
+		Profile: c.profile.ID, VnfdID: c.vnfd.ID, VDU: vdu.ID, Index: index,
+		Site: loads[i].site.Name, Placement: reason, State: VnfcPending,
+		Slots: c.vnfd.Slots(c.df.ID, vdu.ID), OpID: opID, CreatedAt: now,
+		Addresses: map[string]string{},
+	}
+	for _, cp := range vdu.IntCpds {
+		vl, err := cpLink(p, c, vdu.ID, cp.ID)
+		if err != nil {
+			return Vnfc{}, err
+		}
+		ip, err := allocateIP(nets[vl].cidr, used)
+		if err != nil {
+			return Vnfc{}, err
+		}
+		used[ip] = true
+		v.Addresses[cp.ID] = ip
+	}
+	return v, nil
+}
+
+// vnfcName is the instance's id and VIM name: unique per NS, readable.
+func vnfcName(nsID, profile, vdu string, multiVDU bool, index int) string {
+	short := strings.SplitN(nsID, "-", 2)[0]
+	if multiVDU {
+		return fmt.Sprintf("%s-%s-%s-%d", short, profile, vdu, index)
+	}
+	return fmt.Sprintf("%s-%s-%d", short, profile, index)
+}
+
+// groupSites returns the sites an instance must share (affinity) or avoid
+// (anti-affinity) given its groups' placed members.
+func groupSites(p *plan, prof *descriptors.VnfProfile, all []Vnfc, replace []string) (affine, anti []string) {
+	for _, ref := range prof.AffinityOrAntiAffinityGroupIDs {
+		var kind string
+		for _, g := range p.df.AffinityOrAntiAffinityGroups {
+			if g.ID == ref.ID {
+				kind = g.Type
+			}
+		}
+		members := map[string]bool{}
+		for _, other := range p.df.VnfProfiles {
+			for _, r := range other.AffinityOrAntiAffinityGroupIDs {
+				if r.ID == ref.ID {
+					members[other.ID] = true
+				}
+			}
+		}
+		for _, v := range all {
+			if !members[v.Profile] || !live(v, replace) {
+				continue
+			}
+			if kind == "affinity" && !slices.Contains(affine, v.Site) {
+				affine = append(affine, v.Site)
+			}
+			if kind == "anti-affinity" && !slices.Contains(anti, v.Site) {
+				anti = append(anti, v.Site)
+			}
+		}
+	}
+	return affine, anti
+}
+
+// cpLink finds the NS virtual link a VDU connection point is attached to,
+// through the VNFD's ext-cpd and the profile's link connectivity.
+func cpLink(p *plan, c constituent, vduID, cpd string) (string, error) {
+	for _, ext := range c.vnfd.ExtCpds {
+		if ext.IntCpd == nil || ext.IntCpd.VduID != vduID || ext.IntCpd.Cpd != cpd {
+			continue
+		}
+		if vl, ok := p.df.LinkOf(c.profile.ID, ext.ID); ok {
+			return vl, nil
+		}
+	}
+	return "", fmt.Errorf("%w: connection point %s of VDU %s (vnf-profile %s) is on no NS virtual link; internal virtual links are not supported by this VIM yet", ErrInvalid, cpd, vduID, c.profile.ID)
+}
+
+// bringUp creates the instance on the VIM (idempotently) and waits until it
+// is healthy. It returns how long the program took to become healthy.
+func (o *Orchestrator) bringUp(ctx context.Context, ns NsInstance, p *plan, c constituent, vdu *descriptors.VDU, rec Vnfc, nets map[string]netInfo, r *run) (time.Duration, error) {
+	spec := vnfm.VnfcSpec{
+		Name: rec.ID, Site: rec.Site, VNFD: c.vnfd, VDU: vdu, Slots: rec.Slots,
+		NsID: ns.ID, Profile: rec.Profile, OpID: rec.OpID, Ports: map[string]vnfm.PortBinding{},
+	}
+	for cpd, ip := range rec.Addresses {
+		vl, err := cpLink(p, c, vdu.ID, cpd)
+		if err != nil {
+			return 0, err
+		}
+		spec.Ports[cpd] = vnfm.PortBinding{Network: nets[vl].id, IP: ip}
+	}
+	inst, err := o.vnfm.Deploy(ctx, spec)
+	if err == nil && (inst.Status == vim.StatusExited || inst.Status == vim.StatusError) {
+		// Left over from an earlier attempt: start afresh.
+		if err = o.vnfm.Remove(ctx, rec.ID, 0); err == nil {
+			inst, err = o.vnfm.Deploy(ctx, spec)
+		}
+	}
+	if err != nil {
+		o.updateVnfc(ctx, rec, func(v *Vnfc) { v.LastError = err.Error() })
+		return 0, err
+	}
+	started := time.Now()
+	o.updateVnfc(ctx, rec, func(v *Vnfc) {
+		v.State, v.LogPath, v.LastError = VnfcStarting, inst.LogPath, ""
+	})
+	hctx, cancel := context.WithTimeout(ctx, o.cfg.HealthTimeout)
+	defer cancel()
+	err = o.vnfm.WaitHealthy(hctx, rec.ID, rec.Site, vdu.HealthCheck, rec.Addresses)
+	wait := time.Since(started)
+	if err != nil {
+		o.updateVnfc(ctx, rec, func(v *Vnfc) { v.LastError = err.Error() })
+		return wait, err
+	}
+	o.updateVnfc(ctx, rec, func(v *Vnfc) { v.State, v.HealthyAt = VnfcHealthy, o.now() })
+	o.step(ctx, r.opID, "%s healthy on %s after %s", rec.ID, rec.Site, wait.Round(time.Millisecond))
+	return wait, nil
+}
+
+// updateVnfc applies fn to the stored record, if it still exists.
+func (o *Orchestrator) updateVnfc(ctx context.Context, rec Vnfc, fn func(*Vnfc)) {
+	key := rec.NsID + "/" + rec.ID
+	err := o.store.Update(ctx, func(tx store.Tx) error {
+		v, err := store.GetJSON[Vnfc](tx, bucketVnfc, key)
+		if err != nil {
+			return err
+		}
+		fn(&v)
+		return store.PutJSON(tx, bucketVnfc, key, v)
+	})
+	if err != nil && ctx.Err() == nil {
+		o.log.Warn("updating instance record failed", "vnfc", rec.ID, "err", err)
+	}
+}

@@ -1,0 +1,131 @@
+// Package nfvo is stitch's orchestrator: the descriptor catalog, NS
+// instances and their LCM operation occurrences, placement across sites, and
+// the reconciler that drives the VNFM towards each instance's desired state.
+package nfvo
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/stitchnfv/stitch/internal/store"
+	"github.com/stitchnfv/stitch/vnfm"
+)
+
+// Buckets of the store.
+const (
+	bucketVNFD = "vnfd"
+	bucketNSD  = "nsd"
+	bucketNS   = "ns"
+	bucketVnfc = "vnfc" // key "<nsID>/<vnfcID>"
+	bucketOp   = "op"
+	bucketSub  = "subscription"
+)
+
+// Config wires an Orchestrator.
+type Config struct {
+	Store  store.Store
+	VNFM   *vnfm.Manager
+	Logger *slog.Logger
+	// HealthTimeout bounds the wait for one instance to become healthy.
+	HealthTimeout time.Duration
+	// MonitorInterval is how often running instances are checked for
+	// failures (healing).
+	MonitorInterval time.Duration
+	// DefaultGrace is how long an instance may take to stop gracefully.
+	DefaultGrace time.Duration
+	// HTTPClient delivers webhook notifications.
+	HTTPClient *http.Client
+}
+
+// Orchestrator is the NFVO. Its methods are safe for concurrent use.
+type Orchestrator struct {
+	cfg   Config
+	store store.Store
+	vnfm  *vnfm.Manager
+	log   *slog.Logger
+	now   func() time.Time
+
+	runner *runner
+	notify *notifier
+
+	// nsLocks serializes the store read-modify-write of one NS instance
+	// between API calls and the reconciler.
+	mu      sync.Mutex
+	closed  bool
+	bg      sync.WaitGroup
+	cancel  context.CancelFunc
+	baseCtx context.Context
+}
+
+// New returns an orchestrator; call Start to resume interrupted operations
+// and begin monitoring.
+func New(cfg Config) (*Orchestrator, error) {
+	if cfg.Store == nil || cfg.VNFM == nil {
+		return nil, errors.New("nfvo: Store and VNFM are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.HealthTimeout <= 0 {
+		cfg.HealthTimeout = 60 * time.Second
+	}
+	if cfg.MonitorInterval <= 0 {
+		cfg.MonitorInterval = time.Second
+	}
+	if cfg.DefaultGrace <= 0 {
+		cfg.DefaultGrace = 10 * time.Second
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 5 * time.Second}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	o := &Orchestrator{
+		cfg:     cfg,
+		store:   cfg.Store,
+		vnfm:    cfg.VNFM,
+		log:     cfg.Logger,
+		now:     func() time.Time { return time.Now().UTC() },
+		cancel:  cancel,
+		baseCtx: ctx,
+	}
+	o.runner = newRunner(ctx, o.process)
+	o.notify = newNotifier(o)
+	return o, nil
+}
+
+// Start resumes every operation a previous process left unfinished, sweeps
+// VIM resources no record owns, and starts the health monitor.
+func (o *Orchestrator) Start(ctx context.Context) error {
+	if err := o.sweep(ctx); err != nil {
+		o.log.Warn("sweep at start failed", "err", err)
+	}
+	nss, err := o.ListNS(ctx)
+	if err != nil {
+		return err
+	}
+	for _, ns := range nss {
+		if ns.CurrentOp != "" {
+			o.log.Info("resuming operation", "ns", ns.ID, "op", ns.CurrentOp)
+		}
+		o.runner.kick(ns.ID)
+	}
+	o.bg.Add(1)
+	go func() {
+		defer o.bg.Done()
+		o.monitor(o.baseCtx)
+	}()
+	return nil
+}
+
+// Close stops background work and waits for it. Running operations stop
+// where they are; the next Start resumes them.
+func (o *Orchestrator) Close() {
+	o.cancel()
+	o.runner.wait()
+	o.bg.Wait()
+	o.notify.wait()
+}

@@ -1,0 +1,121 @@
+package vnfm
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stitchnfv/stitch/descriptors"
+	"github.com/stitchnfv/stitch/vim"
+)
+
+// ErrExited means the instance's program ended while it was expected to run.
+var ErrExited = errors.New("instance exited")
+
+// Probe checks an instance once with its VDU's health check. An instance
+// without one is healthy while the VIM says it runs.
+func (m *Manager) Probe(ctx context.Context, site string, hc *descriptors.HealthCheck, addrs map[string]string) error {
+	if hc == nil || hc.Type == "process" {
+		return nil
+	}
+	ip := addrs[hc.Cpd]
+	if ip == "" {
+		for _, a := range addrs {
+			ip = a
+			break
+		}
+	}
+	if ip == "" {
+		return fmt.Errorf("no address to probe")
+	}
+	timeout := hc.Timeout.Std()
+	if timeout <= 0 {
+		timeout = time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	target := net.JoinHostPort(ip, strconv.Itoa(hc.Port))
+	conn, err := m.vim.DialContext(ctx, site, "tcp", target)
+	if err != nil {
+		return fmt.Errorf("probe %s: %w", target, err)
+	}
+	defer conn.Close()
+	if hc.Type == "tcp" {
+		return nil
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+target+hc.Path, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("User-Agent", "stitch-vnfm")
+	if err := req.Write(conn); err != nil {
+		return fmt.Errorf("probe %s: %w", target, err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+	if err != nil {
+		return fmt.Errorf("probe %s: %w", target, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("probe %s%s: HTTP %d", target, hc.Path, resp.StatusCode)
+	}
+	return nil
+}
+
+// WaitHealthy polls the instance until its health check passes, its program
+// exits (ErrExited, with the end of its log) or ctx ends.
+func (m *Manager) WaitHealthy(ctx context.Context, name, site string, hc *descriptors.HealthCheck, addrs map[string]string) error {
+	interval := 50 * time.Millisecond
+	var lastErr error
+	for {
+		inst, err := m.vim.GetInstance(ctx, name)
+		if err != nil {
+			return fmt.Errorf("vnfm: %s: %w", name, err)
+		}
+		switch inst.Status {
+		case vim.StatusExited, vim.StatusError:
+			return fmt.Errorf("vnfm: %s: %w with code %d%s", name, ErrExited, inst.ExitCode, logTail(inst.LogPath))
+		case vim.StatusRunning:
+			if lastErr = m.Probe(ctx, site, hc, addrs); lastErr == nil {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if lastErr != nil {
+				return fmt.Errorf("vnfm: %s not healthy: %w (last probe: %v)", name, ctx.Err(), lastErr)
+			}
+			return fmt.Errorf("vnfm: %s not healthy: %w", name, ctx.Err())
+		case <-time.After(interval):
+		}
+		if interval < 500*time.Millisecond {
+			interval *= 2
+		}
+	}
+}
+
+// logTail returns the last lines of a log for error messages.
+func logTail(path string) string {
+	if path == "" {
+		return ""
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) == 0 {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > 5 {
+		lines = lines[len(lines)-5:]
+	}
+	return "; log: " + strings.Join(lines, " | ")
+}
