@@ -17,14 +17,13 @@ import (
 )
 
 // reconcileConstituent makes the VDUs of one vnf-profile run with their
-// desired counts, and returns the longest wait for an instance to become
-// healthy.
-func (o *Orchestrator) reconcileConstituent(ctx context.Context, ns NsInstance, p *plan, profile string, nets map[string]netInfo, r *run) (time.Duration, error) {
+// desired counts, and returns where its slowest bring-up spent its time.
+func (o *Orchestrator) reconcileConstituent(ctx context.Context, ns NsInstance, p *plan, profile string, nets map[string]netInfo, r *run) (timing, error) {
 	c, err := p.constituent(profile)
 	if err != nil {
-		return 0, err
+		return timing{}, err
 	}
-	var longest time.Duration
+	var longest timing
 	for i := range c.vnfd.VDUs {
 		vdu := &c.vnfd.VDUs[i]
 		todo, err := o.planInstances(ctx, ns, p, c, vdu, nets, r)
@@ -33,12 +32,12 @@ func (o *Orchestrator) reconcileConstituent(ctx context.Context, ns NsInstance, 
 		}
 		var wg sync.WaitGroup
 		errs := make([]error, len(todo))
-		waits := make([]time.Duration, len(todo))
+		times := make([]timing, len(todo))
 		for j, rec := range todo {
-			wg.Go(func() { waits[j], errs[j] = o.bringUp(ctx, ns, p, c, vdu, rec, nets, r) })
+			wg.Go(func() { times[j], errs[j] = o.bringUp(ctx, ns, p, c, vdu, rec, nets, r) })
 		}
 		wg.Wait()
-		longest = max(longest, slices.Max(append(waits, 0)))
+		longest = slowest(append(times, longest))
 		if err := errors.Join(errs...); err != nil {
 			return longest, err
 		}
@@ -269,8 +268,8 @@ func cpLink(p *plan, c constituent, vduID, cpd string) (string, error) {
 }
 
 // bringUp creates the instance on the VIM (idempotently) and waits until it
-// is healthy. It returns how long the program took to become healthy.
-func (o *Orchestrator) bringUp(ctx context.Context, ns NsInstance, p *plan, c constituent, vdu *descriptors.VDU, rec Vnfc, nets map[string]netInfo, r *run) (time.Duration, error) {
+// is healthy. It returns how long the VIM and the program took.
+func (o *Orchestrator) bringUp(ctx context.Context, ns NsInstance, p *plan, c constituent, vdu *descriptors.VDU, rec Vnfc, nets map[string]netInfo, r *run) (timing, error) {
 	spec := vnfm.VnfcSpec{
 		Name: rec.ID, Site: rec.Site, VNFD: c.vnfd, VDU: vdu, Slots: rec.Slots,
 		NsID: ns.ID, Profile: rec.Profile, OpID: rec.OpID, Ports: map[string]vnfm.PortBinding{},
@@ -278,10 +277,11 @@ func (o *Orchestrator) bringUp(ctx context.Context, ns NsInstance, p *plan, c co
 	for cpd, ip := range rec.Addresses {
 		vl, err := cpLink(p, c, vdu.ID, cpd)
 		if err != nil {
-			return 0, err
+			return timing{}, err
 		}
 		spec.Ports[cpd] = vnfm.PortBinding{Network: nets[vl].id, IP: ip}
 	}
+	vimStart := time.Now()
 	inst, err := o.vnfm.Deploy(ctx, spec)
 	if err == nil && (inst.Status == vim.StatusExited || inst.Status == vim.StatusError) {
 		// Left over from an earlier attempt: start afresh.
@@ -289,9 +289,10 @@ func (o *Orchestrator) bringUp(ctx context.Context, ns NsInstance, p *plan, c co
 			inst, err = o.vnfm.Deploy(ctx, spec)
 		}
 	}
+	t := timing{vim: time.Since(vimStart)}
 	if err != nil {
 		o.updateVnfc(ctx, rec, func(v *Vnfc) { v.LastError = err.Error() })
-		return 0, err
+		return t, err
 	}
 	started := time.Now()
 	o.updateVnfc(ctx, rec, func(v *Vnfc) {
@@ -300,14 +301,15 @@ func (o *Orchestrator) bringUp(ctx context.Context, ns NsInstance, p *plan, c co
 	hctx, cancel := context.WithTimeout(ctx, o.cfg.HealthTimeout)
 	defer cancel()
 	err = o.vnfm.WaitHealthy(hctx, rec.ID, rec.Site, vdu.HealthCheck, rec.Addresses)
-	wait := time.Since(started)
+	t.wait = time.Since(started)
 	if err != nil {
 		o.updateVnfc(ctx, rec, func(v *Vnfc) { v.LastError = err.Error() })
-		return wait, err
+		return t, err
 	}
 	o.updateVnfc(ctx, rec, func(v *Vnfc) { v.State, v.HealthyAt = VnfcHealthy, o.now() })
-	o.step(ctx, r.opID, "%s healthy on %s after %s", rec.ID, rec.Site, wait.Round(time.Millisecond))
-	return wait, nil
+	o.step(ctx, r.opID, "%s healthy on %s (VIM %s, program %s)", rec.ID, rec.Site,
+		t.vim.Round(time.Millisecond), t.wait.Round(time.Millisecond))
+	return t, nil
 }
 
 // updateVnfc applies fn to the stored record, if it still exists.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
@@ -17,7 +16,25 @@ type run struct {
 	opID  string
 	start time.Time
 	mu    sync.Mutex
-	wait  time.Duration // critical-path wait for instances, summed over layers
+	path  timing // critical path, summed over layers
+}
+
+// timing is where one instance's bring-up spent its time.
+type timing struct {
+	vim  time.Duration // VIM calls
+	wait time.Duration // program start to healthy
+}
+
+func (t timing) total() time.Duration { return t.vim + t.wait }
+
+func slowest(ts []timing) timing {
+	var out timing
+	for _, t := range ts {
+		if t.total() > out.total() {
+			out = t
+		}
+	}
+	return out
 }
 
 // process is the runner's entry: it advances the NS instance's current
@@ -76,8 +93,9 @@ func (o *Orchestrator) finish(ctx context.Context, nsID string, r *run, runErr e
 		total := now.Sub(r.start)
 		op.Stats = &OpStats{
 			DurationMs:     ms(total),
-			InstanceWaitMs: ms(r.wait),
-			OverheadMs:     ms(total - r.wait),
+			VimMs:          ms(r.path.vim),
+			InstanceWaitMs: ms(r.path.wait),
+			OverheadMs:     ms(total - r.path.total()),
 		}
 		if runErr != nil {
 			op.setState(OpFailedTemp, now)
@@ -182,15 +200,17 @@ func (o *Orchestrator) graceOf(tx store.Tx, opID string) time.Duration {
 func (o *Orchestrator) reconcileLayer(ctx context.Context, ns NsInstance, p *plan, layer []string, nets map[string]netInfo, r *run) error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(layer))
-	waits := make([]time.Duration, len(layer))
+	times := make([]timing, len(layer))
 	for i, profile := range layer {
 		wg.Go(func() {
-			waits[i], errs[i] = o.reconcileConstituent(ctx, ns, p, profile, nets, r)
+			times[i], errs[i] = o.reconcileConstituent(ctx, ns, p, profile, nets, r)
 		})
 	}
 	wg.Wait()
+	t := slowest(times)
 	r.mu.Lock()
-	r.wait += slices.Max(append(waits, 0))
+	r.path.vim += t.vim
+	r.path.wait += t.wait
 	r.mu.Unlock()
 	return errors.Join(errs...)
 }

@@ -159,11 +159,13 @@ type LcmOpOcc struct {
 	Stats *OpStats `json:"stats,omitempty"`
 }
 
-// OpStats splits an operation's wall time into the orchestrator's own work
-// and the time spent waiting for programs to start and pass health checks
-// (along the critical path: the slowest instance of each dependency layer).
+// OpStats splits an operation's wall time, along its critical path (the
+// slowest instance of each dependency layer), into the VIM's work (creating
+// namespaces, links and processes), the wait for programs to start and pass
+// their health checks, and the orchestrator's own work: the rest.
 type OpStats struct {
 	DurationMs     float64 `json:"durationMs"`
+	VimMs          float64 `json:"vimMs"`
 	InstanceWaitMs float64 `json:"instanceWaitMs"`
 	OverheadMs     float64 `json:"orchestratorOverheadMs"`
 }

@@ -80,10 +80,25 @@ func (m *Manager) Env(s VnfcSpec) map[string]string {
 	}
 	if s.VDU.Program != nil {
 		for k, v := range s.VDU.Program.Env {
-			env[k] = os.Expand(v, func(n string) string { return env[n] })
+			env[k] = expand(v, env)
 		}
 	}
 	return env
+}
+
+// expand replaces ${NAME} and $NAME with the instance's variables. Names it
+// does not know are left as written, so shell scripts keep their own
+// variables ($?, $HOME…); $$ stands for a literal $.
+func expand(s string, env map[string]string) string {
+	return os.Expand(s, func(name string) string {
+		if name == "$" {
+			return "$"
+		}
+		if v, ok := env[name]; ok {
+			return v
+		}
+		return "${" + name + "}"
+	})
 }
 
 func envName(id string) string {
@@ -108,7 +123,7 @@ func (m *Manager) Deploy(ctx context.Context, s VnfcSpec) (vim.Instance, error) 
 		Tags:     s.Tags(),
 	}
 	for _, a := range s.VDU.Program.Args {
-		spec.Args = append(spec.Args, os.Expand(a, func(n string) string { return env[n] }))
+		spec.Args = append(spec.Args, expand(a, env))
 	}
 	for _, cp := range s.VDU.IntCpds {
 		p, ok := s.Ports[cp.ID]

@@ -55,23 +55,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Daemon, e
 }
 
 func (d *Daemon) start(ctx context.Context, cfg config.Config) error {
-	sites := make([]local.SiteConfig, 0, len(cfg.VIM.Sites))
-	for _, s := range cfg.VIM.Sites {
-		sites = append(sites, local.SiteConfig{
-			Name:   s.Name,
-			Labels: s.Labels,
-			Capacity: vim.Resources{
-				VCPU: s.Capacity.VCPU, MemoryMB: s.Capacity.MemoryMB, Instances: s.Capacity.Instances,
-			},
-		})
-	}
-	drv, err := local.New(ctx, local.Config{
-		Prefix:      cfg.VIM.Prefix,
-		StateDir:    filepath.Join(cfg.StateDir, "vim"),
-		Sites:       sites,
-		Logger:      d.log.With("part", "vim"),
-		ProgramPath: cfg.ProgramPath,
-	})
+	drv, err := local.New(ctx, vimConfig(cfg, d.log.With("part", "vim")))
 	if err != nil {
 		return fmt.Errorf("local VIM: %w", err)
 	}
@@ -104,8 +88,29 @@ func (d *Daemon) start(ctx context.Context, cfg config.Config) error {
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go func() { d.done <- d.server.Serve(ln) }()
-	d.log.Info("stitchd serving", "addr", d.Addr, "state-dir", cfg.StateDir, "sites", len(sites))
+	d.log.Info("stitchd serving", "addr", d.Addr, "state-dir", cfg.StateDir, "sites", len(cfg.VIM.Sites))
 	return nil
+}
+
+// vimConfig is the local VIM's configuration within the daemon's.
+func vimConfig(cfg config.Config, log *slog.Logger) local.Config {
+	sites := make([]local.SiteConfig, 0, len(cfg.VIM.Sites))
+	for _, s := range cfg.VIM.Sites {
+		sites = append(sites, local.SiteConfig{
+			Name:   s.Name,
+			Labels: s.Labels,
+			Capacity: vim.Resources{
+				VCPU: s.Capacity.VCPU, MemoryMB: s.Capacity.MemoryMB, Instances: s.Capacity.Instances,
+			},
+		})
+	}
+	return local.Config{
+		Prefix:      cfg.VIM.Prefix,
+		StateDir:    filepath.Join(cfg.StateDir, "vim"),
+		Sites:       sites,
+		Logger:      log,
+		ProgramPath: cfg.ProgramPath,
+	}
 }
 
 // Wait blocks until the API server stops.

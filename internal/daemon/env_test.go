@@ -237,9 +237,9 @@ func startProcess(t *testing.T, cfg config.Config) (*daemonProcess, *api.Client)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Text()
-			if i := strings.Index(line, "stitchd serving addr="); i >= 0 {
-				f := strings.Fields(line[i+len("stitchd serving addr="):])
-				addrc <- f[0]
+			const marker = `msg="stitchd serving" addr=`
+			if i := strings.Index(line, marker); i >= 0 {
+				addrc <- strings.Fields(line[i+len(marker):])[0]
 			}
 			t.Log("stitchd:", line)
 		}
