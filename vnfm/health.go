@@ -75,7 +75,9 @@ func (m *Manager) Probe(ctx context.Context, site string, hc *descriptors.Health
 // WaitHealthy polls the instance until its health check passes, its program
 // exits (ErrExited, with the end of its log) or ctx ends.
 func (m *Manager) WaitHealthy(ctx context.Context, name, site string, hc *descriptors.HealthCheck, addrs map[string]string) error {
-	interval := 50 * time.Millisecond
+	// Start probing fast: most programs are up within milliseconds, and the
+	// probe is a cheap connect; back off for slow starters.
+	interval := 5 * time.Millisecond
 	var lastErr error
 	for {
 		inst, err := m.vim.GetInstance(ctx, name)
@@ -98,9 +100,7 @@ func (m *Manager) WaitHealthy(ctx context.Context, name, site string, hc *descri
 			return fmt.Errorf("vnfm: %s not healthy: %w", name, ctx.Err())
 		case <-time.After(interval):
 		}
-		if interval < 500*time.Millisecond {
-			interval *= 2
-		}
+		interval = min(interval*3/2, 250*time.Millisecond)
 	}
 }
 

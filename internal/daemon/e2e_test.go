@@ -29,7 +29,7 @@ func vnfcsOf(ns nfvo.NsInstance, profile string) []nfvo.Vnfc {
 
 // visit sends one request through the service's entry (the firewall) and
 // returns the trace of hops that answered.
-func visit(t *testing.T, d *Daemon, ns nfvo.NsInstance, path string) ([]string, error) {
+func visit(t testing.TB, d *Daemon, ns nfvo.NsInstance, path string) ([]string, error) {
 	t.Helper()
 	fw := vnfcsOf(ns, "fw")
 	if len(fw) == 0 {
@@ -210,7 +210,7 @@ func isStatus(err error, status int) bool {
 }
 
 // waitForOp waits for an operation of a type to appear on an NS instance.
-func waitForOp(t *testing.T, c *api.Client, nsID string, typ nfvo.OpType, timeout time.Duration) nfvo.LcmOpOcc {
+func waitForOp(t testing.TB, c *api.Client, nsID string, typ nfvo.OpType, timeout time.Duration) nfvo.LcmOpOcc {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {

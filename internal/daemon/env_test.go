@@ -53,7 +53,7 @@ func TestMain(m *testing.M) {
 
 // testConfig is a daemon configuration private to one test: its own prefix,
 // state directory and port.
-func testConfig(t *testing.T) config.Config {
+func testConfig(t testing.TB) config.Config {
 	t.Helper()
 	testenv.RequireRoot(t)
 	b := make([]byte, 2)
@@ -76,7 +76,7 @@ func testConfig(t *testing.T) config.Config {
 }
 
 // startInProcess runs a daemon inside the test process.
-func startInProcess(t *testing.T, cfg config.Config) (*Daemon, *api.Client) {
+func startInProcess(t testing.TB, cfg config.Config) (*Daemon, *api.Client) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	d, err := Start(context.Background(), cfg, log)
@@ -87,7 +87,7 @@ func startInProcess(t *testing.T, cfg config.Config) (*Daemon, *api.Client) {
 	return d, &api.Client{BaseURL: "http://" + d.Addr, HTTP: &http.Client{Timeout: 10 * time.Second}}
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
@@ -95,7 +95,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // onboardExamples onboards every example VNFD, then the NSDs.
-func onboardExamples(t *testing.T, c *api.Client) {
+func onboardExamples(t testing.TB, c *api.Client) {
 	t.Helper()
 	ctx := context.Background()
 	for _, dir := range []string{"vnfd", "nsd"} {
@@ -121,7 +121,7 @@ func onboardExamples(t *testing.T, c *api.Client) {
 }
 
 // waitOp polls an operation until it is final or FAILED_TEMP.
-func waitOp(t *testing.T, c *api.Client, id string, timeout time.Duration) nfvo.LcmOpOcc {
+func waitOp(t testing.TB, c *api.Client, id string, timeout time.Duration) nfvo.LcmOpOcc {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -136,7 +136,7 @@ func waitOp(t *testing.T, c *api.Client, id string, timeout time.Duration) nfvo.
 	}
 }
 
-func mustComplete(t *testing.T, c *api.Client, op nfvo.LcmOpOcc, err error) nfvo.LcmOpOcc {
+func mustComplete(t testing.TB, c *api.Client, op nfvo.LcmOpOcc, err error) nfvo.LcmOpOcc {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -216,7 +216,7 @@ func writeConfig(path string, cfg config.Config) error {
 	return os.WriteFile(path, b, 0o600)
 }
 
-func startProcess(t *testing.T, cfg config.Config) (*daemonProcess, *api.Client) {
+func startProcess(t testing.TB, cfg config.Config) (*daemonProcess, *api.Client) {
 	t.Helper()
 	cfgPath := filepath.Join(cfg.StateDir, "stitchd.yaml")
 	if err := writeConfig(cfgPath, cfg); err != nil {
@@ -260,7 +260,7 @@ func (p *daemonProcess) kill() {
 	}
 }
 
-func (p *daemonProcess) stop(t *testing.T) {
+func (p *daemonProcess) stop(t testing.TB) {
 	t.Helper()
 	_ = p.cmd.Process.Signal(os.Interrupt)
 	done := make(chan error, 1)

@@ -54,7 +54,7 @@ nsd:
                   constituent-cpd-id: [{constituent-base-element-id: db, constituent-cpd-id: data}]
 `
 
-func onboardFlaky(t *testing.T, c *api.Client, script, marker string) {
+func onboardFlaky(t testing.TB, c *api.Client, script, marker string) {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := c.OnboardVNFD(ctx, []byte(fmt.Sprintf(flakyVNFD, script, marker))); err != nil {
@@ -65,7 +65,7 @@ func onboardFlaky(t *testing.T, c *api.Client, script, marker string) {
 	}
 }
 
-func failedTemp(t *testing.T, c *api.Client, op nfvo.LcmOpOcc, err error) nfvo.LcmOpOcc {
+func failedTemp(t testing.TB, c *api.Client, op nfvo.LcmOpOcc, err error) nfvo.LcmOpOcc {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +175,7 @@ func TestForcedTerminateSupersedesARunningOperation(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {
+func waitFor(t testing.TB, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
