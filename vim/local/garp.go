@@ -1,0 +1,58 @@
+package local
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// announce sends a gratuitous ARP for ip from the interface, inside the
+// instance's namespace. Addresses are reused after an instance is deleted;
+// without the announcement, neighbours (the site gateway, peers on the
+// link) keep the old MAC cached and send to nowhere for many seconds.
+func announce(ns netns.NsHandle, ifindex int, mac net.HardwareAddr, ip netip.Addr) error {
+	if !ip.Is4() {
+		return nil
+	}
+	frame, err := garpFrame(mac, ip)
+	if err != nil {
+		return err
+	}
+	return inNetNS(ns, func() error {
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("gratuitous ARP: socket: %w", err)
+		}
+		defer unix.Close(fd)
+		to := &unix.SockaddrLinklayer{Ifindex: ifindex, Halen: 6, Protocol: htons(unix.ETH_P_ARP)}
+		copy(to.Addr[:], layers.EthernetBroadcast)
+		if err := unix.Sendto(fd, frame, 0, to); err != nil {
+			return fmt.Errorf("gratuitous ARP: send: %w", err)
+		}
+		return nil
+	})
+}
+
+// garpFrame is an ARP request for ip from ip (RFC 5227's announcement).
+func garpFrame(mac net.HardwareAddr, ip netip.Addr) ([]byte, error) {
+	addr := ip.AsSlice()
+	eth := &layers.Ethernet{SrcMAC: mac, DstMAC: layers.EthernetBroadcast, EthernetType: layers.EthernetTypeARP}
+	arp := &layers.ARP{
+		AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4,
+		HwAddressSize: 6, ProtAddressSize: 4, Operation: layers.ARPRequest,
+		SourceHwAddress: mac, SourceProtAddress: addr,
+		DstHwAddress: make([]byte, 6), DstProtAddress: addr,
+	}
+	buf := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true}, eth, arp); err != nil {
+		return nil, fmt.Errorf("gratuitous ARP: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
