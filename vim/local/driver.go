@@ -85,7 +85,8 @@ type Driver struct {
 	hooks       *testHooks
 
 	ops      sync.WaitGroup // public operations in flight
-	watchers sync.WaitGroup // process watchers
+	watchers sync.WaitGroup // process watchers and repeated announcements
+	stop     chan struct{}  // closed by Close
 
 	mu        sync.Mutex
 	closed    bool
@@ -181,6 +182,7 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 		nets:        map[string]*network{},
 		insts:       map[string]*instance{},
 		names:       map[string]string{},
+		stop:        make(chan struct{}),
 	}
 	for i, sc := range cfg.Sites {
 		if !siteNameRE.MatchString(sc.Name) {
@@ -323,6 +325,7 @@ func (d *Driver) Close() error {
 	d.closed = true
 	d.mu.Unlock()
 	d.ops.Wait()
+	close(d.stop)
 
 	d.mu.Lock()
 	for _, inst := range d.insts {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -36,6 +37,34 @@ func announce(ns netns.NsHandle, ifindex int, mac net.HardwareAddr, ip netip.Add
 		}
 		return nil
 	})
+}
+
+// reannounce repeats an instance's announcement twice, a second apart, as
+// RFC 5227 does (ANNOUNCE_NUM): a neighbour ignores ARP updates within a
+// second of its entry's last change (its locktime), so the first one can be
+// lost when the address was in use just before.
+func (d *Driver) reannounce(netnsName string, ifindex int, mac net.HardwareAddr, ip netip.Addr) {
+	d.watchers.Add(1)
+	go func() {
+		defer d.watchers.Done()
+		for range 2 {
+			select {
+			case <-d.stop:
+				return
+			case <-time.After(time.Second):
+			}
+			ns, err := openNetNS(netnsName)
+			if err != nil {
+				return // the instance is gone
+			}
+			err = announce(ns, ifindex, mac, ip)
+			ns.Close()
+			if err != nil {
+				d.log.Debug("repeated announcement failed", "netns", netnsName, "err", err)
+				return
+			}
+		}
+	}()
 }
 
 // garpFrame is an ARP request for ip from ip (RFC 5227's announcement).

@@ -74,7 +74,7 @@ func TestReusedAddressIsReachableAtOnce(t *testing.T) {
 	if err != nil || !bytes.Equal(br.Attrs().HardwareAddr, bridgeMAC("a", bridge)) {
 		t.Fatalf("bridge %s has address %v (%v), want its fixed %s", bridge, br, err, bridgeMAC("a", bridge))
 	}
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(5 * time.Second) // a stale entry would last 30 s and more
 	for {
 		dctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 		c, err := d.DialContext(dctx, "a", "tcp", "10.77.9.20:7000")
@@ -88,7 +88,7 @@ func TestReusedAddressIsReachableAtOnce(t *testing.T) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the reused address is unreachable 2 s after the new instance started (stale neighbour entry): %v", err)
+			t.Fatalf("the reused address is unreachable 5 s after the new instance started (stale neighbour entry): %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
