@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -65,6 +66,7 @@ func (o *Orchestrator) planInstances(ctx context.Context, ns NsInstance, p *plan
 	}
 	key := replicaKey(c.profile.ID, vdu.ID)
 	want := ns.Desired.Replicas[key]
+	inUse := o.sessionsInUse(ctx, ns, c, vdu, want)
 	var todo []Vnfc
 	var placed []string
 	err = o.store.Update(ctx, func(tx store.Tx) error {
@@ -81,7 +83,7 @@ func (o *Orchestrator) planInstances(ctx context.Context, ns NsInstance, p *plan
 		}
 		now := o.now()
 		if extra := len(mine) - want; extra > 0 {
-			for _, v := range victims(mine, extra) {
+			for _, v := range victims(mine, extra, inUse) {
 				v.State = VnfcDeleting
 				if err := store.PutJSON(tx, bucketVnfc, ns.ID+"/"+v.ID, v); err != nil {
 					return err
@@ -132,17 +134,59 @@ func (o *Orchestrator) planInstances(ctx context.Context, ns NsInstance, p *plan
 }
 
 // victims chooses which instances a scale-in removes: those not yet healthy
-// first, then the newest (highest index).
-func victims(mine []Vnfc, n int) []Vnfc {
+// first, then the idlest (fewest sessions in use, when known), then the
+// newest (highest index).
+func victims(mine []Vnfc, n int, inUse map[string]int) []Vnfc {
 	sorted := slices.Clone(mine)
 	sort.SliceStable(sorted, func(i, j int) bool {
-		hi, hj := sorted[i].State == VnfcHealthy, sorted[j].State == VnfcHealthy
-		if hi != hj {
-			return !hi
+		a, b := sorted[i], sorted[j]
+		if ha, hb := a.State == VnfcHealthy, b.State == VnfcHealthy; ha != hb {
+			return !ha
 		}
-		return sorted[i].Index > sorted[j].Index
+		if ua, ub := inUse[a.ID], inUse[b.ID]; ua != ub {
+			return ua < ub
+		}
+		return a.Index > b.Index
 	})
 	return sorted[:n]
+}
+
+// sessionsInUse asks each healthy instance of a VDU with session slots how
+// many it holds, when a scale-in is about to choose among them. Instances
+// that do not answer count as busy, so they are not preferred.
+func (o *Orchestrator) sessionsInUse(ctx context.Context, ns NsInstance, c constituent, vdu *descriptors.VDU, want int) map[string]int {
+	if c.vnfd.Slots(c.df.ID, vdu.ID) <= 0 {
+		return nil
+	}
+	var healthy []Vnfc
+	err := o.store.View(ctx, func(tx store.Tx) error {
+		all, err := listVnfcs(tx, ns.ID)
+		for _, v := range all {
+			if v.Profile == c.profile.ID && v.VDU == vdu.ID && live(v, ns.Desired.Replace) {
+				healthy = append(healthy, v)
+			}
+		}
+		return err
+	})
+	if err != nil || len(healthy) <= want {
+		return nil
+	}
+	out := make(map[string]int, len(healthy))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, v := range healthy {
+		wg.Go(func() {
+			n, err := o.vnfm.SessionsInUse(ctx, v.Site, vdu.HealthCheck, v.Addresses)
+			if err != nil {
+				n = math.MaxInt
+			}
+			mu.Lock()
+			out[v.ID] = n
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // siteLoads starts placement from the VIM's current usage.

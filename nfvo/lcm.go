@@ -71,10 +71,7 @@ func (o *Orchestrator) startOp(ctx context.Context, r opRequest) (LcmOpOcc, erro
 		ns.CurrentOp = op.ID
 		ns.Status = "PROCESSING"
 		ns.UpdatedAt = now
-		if err := store.PutJSON(tx, bucketOp, op.ID, op); err != nil {
-			return err
-		}
-		return store.PutJSON(tx, bucketNS, ns.ID, ns)
+		return putOpAndNS(tx, op, ns)
 	})
 	if err != nil {
 		return LcmOpOcc{}, err

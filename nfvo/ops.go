@@ -96,10 +96,7 @@ func (o *Orchestrator) transition(ctx context.Context, id string, to OpState, ap
 			return err
 		}
 		ns.UpdatedAt = now
-		if err := store.PutJSON(tx, bucketOp, op.ID, op); err != nil {
-			return err
-		}
-		return store.PutJSON(tx, bucketNS, ns.ID, ns)
+		return putOpAndNS(tx, op, ns)
 	})
 	if err != nil {
 		return LcmOpOcc{}, err
@@ -147,4 +144,12 @@ func (o *Orchestrator) FailOp(ctx context.Context, id string) (LcmOpOcc, error) 
 		ns.Status = "DEGRADED"
 		return nil
 	})
+}
+
+// putOpAndNS stores an operation and its NS instance together.
+func putOpAndNS(tx store.Tx, op LcmOpOcc, ns NsInstance) error {
+	if err := store.PutJSON(tx, bucketOp, op.ID, op); err != nil {
+		return err
+	}
+	return store.PutJSON(tx, bucketNS, ns.ID, ns)
 }

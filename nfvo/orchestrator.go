@@ -52,10 +52,6 @@ type Orchestrator struct {
 	runner *runner
 	notify *notifier
 
-	// nsLocks serializes the store read-modify-write of one NS instance
-	// between API calls and the reconciler.
-	mu      sync.Mutex
-	closed  bool
 	bg      sync.WaitGroup
 	cancel  context.CancelFunc
 	baseCtx context.Context

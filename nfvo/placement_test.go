@@ -155,15 +155,27 @@ func TestHealTargets(t *testing.T) {
 	}
 }
 
-func TestVictimsPreferUnhealthyThenNewest(t *testing.T) {
+func TestVictims(t *testing.T) {
 	mine := []Vnfc{
 		{ID: "0", Index: 0, State: VnfcHealthy},
 		{ID: "1", Index: 1, State: VnfcStarting},
 		{ID: "2", Index: 2, State: VnfcHealthy},
 		{ID: "3", Index: 3, State: VnfcHealthy},
 	}
-	got := victims(mine, 2)
-	if got[0].ID != "1" || got[1].ID != "3" {
-		t.Fatalf("victims = %s,%s; want 1 (not healthy) then 3 (newest)", got[0].ID, got[1].ID)
+	for _, tc := range []struct {
+		name  string
+		inUse map[string]int
+		want  string
+	}{
+		{"unhealthy, then newest", nil, "1,3"},
+		{"unhealthy, then idlest", map[string]int{"0": 0, "2": 5, "3": 9}, "1,0"},
+		{"idlest, ties to the newest", map[string]int{"0": 2, "2": 2, "3": 7}, "1,2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := victims(mine, 2, tc.inUse)
+			if ids := got[0].ID + "," + got[1].ID; ids != tc.want {
+				t.Fatalf("victims = %s, want %s", ids, tc.want)
+			}
+		})
 	}
 }

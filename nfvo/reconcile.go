@@ -117,10 +117,7 @@ func (o *Orchestrator) finish(ctx context.Context, nsID string, r *run, runErr e
 			}
 		}
 		ns.UpdatedAt = now
-		if err := store.PutJSON(tx, bucketOp, op.ID, op); err != nil {
-			return err
-		}
-		return store.PutJSON(tx, bucketNS, ns.ID, ns)
+		return putOpAndNS(tx, op, ns)
 	})
 	if err != nil {
 		o.log.Error("recording the end of an operation failed", "op", r.opID, "err", err)

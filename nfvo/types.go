@@ -101,9 +101,8 @@ type Desired struct {
 	// Replicas per "<vnf-profile>/<vdu>".
 	Replicas map[string]int `json:"replicas,omitempty"`
 	// Replace lists VNFC ids to be replaced (heal).
-	Replace []string `json:"replace,omitempty"`
-	// Drain lists VNFC ids chosen for removal (scale in), idle ones first.
-	Generation int64 `json:"generation"`
+	Replace    []string `json:"replace,omitempty"`
+	Generation int64    `json:"generation"`
 }
 
 // VnfcState is the lifecycle of one VDU instance as the NFVO tracks it.

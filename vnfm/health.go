@@ -3,8 +3,10 @@ package vnfm
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -25,6 +27,35 @@ func (m *Manager) Probe(ctx context.Context, site string, hc *descriptors.Health
 	if hc == nil || hc.Type == "process" {
 		return nil
 	}
+	target, err := probeTarget(hc, addrs)
+	if err != nil {
+		return err
+	}
+	timeout := hc.Timeout.Std()
+	if timeout <= 0 {
+		timeout = time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if hc.Type == "tcp" {
+		conn, err := m.vim.DialContext(ctx, site, "tcp", target)
+		if err != nil {
+			return fmt.Errorf("probe %s: %w", target, err)
+		}
+		return conn.Close()
+	}
+	status, _, err := m.get(ctx, site, target, hc.Path)
+	if err != nil {
+		return fmt.Errorf("probe %s: %w", target, err)
+	}
+	if status >= 300 {
+		return fmt.Errorf("probe %s%s: HTTP %d", target, hc.Path, status)
+	}
+	return nil
+}
+
+// probeTarget is the address:port a health check probes.
+func probeTarget(hc *descriptors.HealthCheck, addrs map[string]string) (string, error) {
 	ip := addrs[hc.Cpd]
 	if ip == "" {
 		for _, a := range addrs {
@@ -33,43 +64,67 @@ func (m *Manager) Probe(ctx context.Context, site string, hc *descriptors.Health
 		}
 	}
 	if ip == "" {
-		return fmt.Errorf("no address to probe")
+		return "", fmt.Errorf("no address to probe")
 	}
-	timeout := hc.Timeout.Std()
-	if timeout <= 0 {
-		timeout = time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	target := net.JoinHostPort(ip, strconv.Itoa(hc.Port))
+	return net.JoinHostPort(ip, strconv.Itoa(hc.Port)), nil
+}
+
+// get performs one HTTP GET from inside a site and returns the status and
+// at most 64 KiB of the body.
+func (m *Manager) get(ctx context.Context, site, target, path string) (int, []byte, error) {
 	conn, err := m.vim.DialContext(ctx, site, "tcp", target)
 	if err != nil {
-		return fmt.Errorf("probe %s: %w", target, err)
+		return 0, nil, err
 	}
 	defer conn.Close()
-	if hc.Type == "tcp" {
-		return nil
-	}
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+target+hc.Path, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+target+path, nil)
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	req.Header.Set("User-Agent", "stitch-vnfm")
+	req.Close = true
 	if err := req.Write(conn); err != nil {
-		return fmt.Errorf("probe %s: %w", target, err)
+		return 0, nil, err
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
 	if err != nil {
-		return fmt.Errorf("probe %s: %w", target, err)
+		return 0, nil, err
 	}
-	resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("probe %s%s: HTTP %d", target, hc.Path, resp.StatusCode)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	return resp.StatusCode, body, err
+}
+
+// SessionsInUse asks an instance with session slots how many it holds
+// (GET /slots on its health-check port, the slot contract of the sample
+// programs), so that scale-in removes idle instances first.
+func (m *Manager) SessionsInUse(ctx context.Context, site string, hc *descriptors.HealthCheck, addrs map[string]string) (int, error) {
+	if hc == nil || hc.Port == 0 {
+		return 0, fmt.Errorf("no port to ask for slots")
 	}
-	return nil
+	target, err := probeTarget(hc, addrs)
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	status, body, err := m.get(ctx, site, target, "/slots")
+	if err != nil {
+		return 0, err
+	}
+	if status != http.StatusOK {
+		return 0, fmt.Errorf("GET /slots: HTTP %d", status)
+	}
+	var slots struct {
+		InUse *int `json:"in_use"`
+	}
+	if err := json.Unmarshal(body, &slots); err != nil || slots.InUse == nil {
+		return 0, fmt.Errorf("GET /slots: no in_use count")
+	}
+	return *slots.InUse, nil
 }
 
 // WaitHealthy polls the instance until its health check passes, its program

@@ -129,18 +129,47 @@ func TestComplexServiceLifecycle(t *testing.T) {
 		if !seen[newest.ID] {
 			t.Fatalf("new back end %s got no request in 40 (saw %v)", newest.ID, seen)
 		}
+		// A session held on the newest back end makes it the one scale-in
+		// must spare: idle instances go first, and the session is not cut.
+		held := make(chan error, 1)
+		go func() {
+			resp, err := siteHTTP(d, "core").Get(fmt.Sprintf("http://%s:8080/api/visit?hold=3s", newest.Addresses["data"]))
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					err = fmt.Errorf("HTTP %d", resp.StatusCode)
+				}
+			}
+			held <- err
+		}()
+		waitFor(t, 5*time.Second, func() bool {
+			resp, err := siteHTTP(d, "core").Get(fmt.Sprintf("http://%s:8080/slots", newest.Addresses["data"]))
+			if err != nil {
+				return false
+			}
+			defer resp.Body.Close()
+			var slots struct {
+				InUse int `json:"in_use"`
+			}
+			return json.NewDecoder(resp.Body).Decode(&slots) == nil && slots.InUse == 1
+		})
 		scale("SCALE_IN")
 		ns, _ = c.GetNS(ctx, ns.ID)
-		if n := len(vnfcsOf(ns, "backend")); n != 3 {
-			t.Fatalf("%d back ends after scale in, want 3", n)
+		after := vnfcsOf(ns, "backend")
+		if len(after) != 3 {
+			t.Fatalf("%d back ends after scale in, want 3", len(after))
 		}
-		if pids := processesWithEnv("STITCH_INSTANCE_ID", newest.ID); len(pids) != 0 {
-			t.Fatalf("scaled-in instance %s still runs as %v", newest.ID, pids)
+		if !slices.ContainsFunc(after, func(v nfvo.Vnfc) bool { return v.ID == newest.ID }) {
+			t.Fatalf("scale in removed %s, which held a session; idle ones go first (left: %v)", newest.ID, ids(after))
 		}
-		var scaleInMax nfvo.Vnfc
-		scaleInMax = slices.MaxFunc(vnfcsOf(ns, "backend"), func(a, b nfvo.Vnfc) int { return a.Index - b.Index })
-		if scaleInMax.Index >= newest.Index {
-			t.Fatalf("scale in removed %s rather than the newest", scaleInMax.ID)
+		if err := <-held; err != nil {
+			t.Fatalf("the held session was cut: %v", err)
+		}
+		for _, v := range backends {
+			gone := !slices.ContainsFunc(after, func(a nfvo.Vnfc) bool { return a.ID == v.ID })
+			if pids := processesWithEnv("STITCH_INSTANCE_ID", v.ID); gone && len(pids) != 0 {
+				t.Fatalf("scaled-in instance %s still runs as %v", v.ID, pids)
+			}
 		}
 		_, err := c.Scale(ctx, ns.ID, nfvo.ScaleRequest{ScaleVnfData: nfvo.ScaleVnfData{
 			VnfProfileID: "backend", ScaleVnfType: "SCALE_IN", AspectID: "backend-scale"}})

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -162,8 +163,8 @@ func siteHTTP(d *Daemon, site string) *http.Client {
 	}
 }
 
-// processesWithEnv returns the pids whose environment holds key=value.
-func processesWithEnv(key, value string) []int {
+// processesWhere returns the pids whose environment satisfies match.
+func processesWhere(match func(env []string) bool) []int {
 	var pids []int
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
@@ -172,33 +173,27 @@ func processesWithEnv(key, value string) []int {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
-		if err != nil {
-			continue
-		}
-		for _, kv := range strings.Split(string(b), "\x00") {
-			if kv == key+"="+value {
-				pids = append(pids, pid)
-				break
-			}
+		if err == nil && match(strings.Split(string(b), "\x00")) {
+			pids = append(pids, pid)
 		}
 	}
 	return pids
+}
+
+// processesWithEnv returns the pids whose environment holds key=value.
+func processesWithEnv(key, value string) []int {
+	return processesWhere(func(env []string) bool { return slices.Contains(env, key+"="+value) })
 }
 
 // killStrays kills leftover programs of a test, known by their bindings
 // file in its state directory (a safety net; tests assert nothing is left
 // before it runs).
 func killStrays(stateDir string) {
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
-		if err == nil && strings.Contains(string(b), "STITCH_BINDINGS="+stateDir) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
+	stray := processesWhere(func(env []string) bool {
+		return slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "STITCH_BINDINGS="+stateDir) })
+	})
+	for _, pid := range stray {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 }
 
