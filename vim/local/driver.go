@@ -116,7 +116,12 @@ type network struct {
 	ready     bool
 	users     map[string]int // instance → number of its ports on this network
 	bridgeIdx map[string]int // site → bridge ifindex
+	ports     map[string]int // site → instance ports on its bridge
 }
+
+// maxBridgePorts is what one Linux bridge takes (BR_MAX_PORTS is 1024; one
+// port may link the site to the others).
+const maxBridgePorts = 1023
 
 type instance struct {
 	rec     instanceRecord // guarded by Driver.mu

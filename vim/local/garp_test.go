@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"strings"
@@ -92,4 +93,26 @@ func TestReusedAddressIsReachableAtOnce(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// A Linux bridge takes 1,024 ports: past that, a create is refused as a
+// capacity problem before anything is made.
+func TestFullBridgeIsNoCapacity(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t)
+	mustNetwork(t, d, "net1", "10.77.10.0/24", "a")
+	d.mu.Lock()
+	d.nets["net1"].ports["a"] = maxBridgePorts
+	d.mu.Unlock()
+	_, err := d.CreateInstance(context.Background(), sleeper("one-too-many", vim.PortSpec{Name: "cp0", Network: "net1"}))
+	if !errors.Is(err, vim.ErrNoCapacity) || !strings.Contains(err.Error(), "Linux bridge") {
+		t.Fatalf("err = %v, want ErrNoCapacity naming the bridge limit", err)
+	}
+	if _, err := d.GetInstance(context.Background(), "one-too-many"); !errors.Is(err, vim.ErrNotFound) {
+		t.Fatalf("refused instance exists: %v", err)
+	}
+	d.mu.Lock()
+	d.nets["net1"].ports["a"] = 0
+	d.mu.Unlock()
+	requireNoLeaks(t, d)
 }

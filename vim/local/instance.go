@@ -163,6 +163,10 @@ func (d *Driver) reserve(spec vim.InstanceSpec, program string) (*instance, buil
 			return nil, buildPlan{}, fmt.Errorf("%w: port %d (%s): network %s does not reach site %s",
 				vim.ErrInvalid, i, ps.Name, ps.Network, s.name)
 		}
+		if n.ports[s.name] >= maxBridgePorts {
+			return nil, buildPlan{}, fmt.Errorf("%w: port %d (%s): network %s already has %d ports on site %s, the most one Linux bridge takes",
+				vim.ErrNoCapacity, i, ps.Name, ps.Network, n.ports[s.name], s.name)
+		}
 		nets[i] = n
 		if ps.IP != "" {
 			ip, err := netip.ParseAddr(ps.IP)
@@ -250,6 +254,7 @@ func (d *Driver) reserve(spec vim.InstanceSpec, program string) (*instance, buil
 		plan.prefixes = append(plan.prefixes, nets[i].prefix)
 		plan.bridges = append(plan.bridges, nets[i].bridgeIdx[s.name])
 		nets[i].users[spec.Name]++
+		nets[i].ports[s.name]++
 	}
 	if len(nets) > 0 {
 		plan.gateway = nets[0].ipam.siteAddr(s.index)
@@ -284,6 +289,7 @@ func (d *Driver) register(inst *instance) error {
 			return fmt.Errorf("port %d: %w", i, err)
 		}
 		n.users[rec.Name]++
+		n.ports[rec.Site]++
 		d.names[p.HostIface] = owner
 	}
 	d.names[rec.NetNS] = owner
@@ -309,6 +315,7 @@ func (d *Driver) unreserve(inst *instance) {
 			if n.users[rec.Name]--; n.users[rec.Name] <= 0 {
 				delete(n.users, rec.Name)
 			}
+			n.ports[rec.Site]--
 		}
 		delete(d.names, p.HostIface)
 	}

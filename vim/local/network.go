@@ -190,7 +190,7 @@ func (d *Driver) registerNetwork(rec networkRecord) (*network, error) {
 	for _, name := range networkIfNames(rec) {
 		d.names[name] = owner
 	}
-	n := &network{rec: rec, prefix: prefix, ipam: a, users: map[string]int{}, bridgeIdx: map[string]int{}}
+	n := &network{rec: rec, prefix: prefix, ipam: a, users: map[string]int{}, bridgeIdx: map[string]int{}, ports: map[string]int{}}
 	d.nets[rec.Name] = n
 	return n, nil
 }
