@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"net"
-	"slices"
 	"strconv"
 
 	"github.com/stitchnfv/stitch/descriptors"
 	"github.com/stitchnfv/stitch/internal/store"
+	"github.com/stitchnfv/stitch/sfc"
 	"github.com/stitchnfv/stitch/vnfm"
 )
 
@@ -50,24 +50,10 @@ func (o *Orchestrator) refreshBindings(ctx context.Context, nsID string, p *plan
 // every chain it is part of.
 func (o *Orchestrator) nextHops(p *plan, profile string, healthy map[string][]Vnfc) []string {
 	var out []string
-	for _, fg := range p.nsd.Vnffgds {
-		for _, nfp := range fg.Nfpd {
-			pos := sortedPositions(nfp)
-			for i := 0; i+1 < len(pos); i++ {
-				if pos[i].VnfProfileID == profile {
-					next := pos[i+1]
-					out = append(out, endpoints(p, next.VnfProfileID, next.IngressCpdID, healthy[next.VnfProfileID])...)
-				}
-			}
-		}
+	for _, h := range sfc.Next(sfc.Chains(p.nsd), profile) {
+		out = append(out, endpoints(p, h.Profile, h.IngressCpd, healthy[h.Profile])...)
 	}
 	return out
-}
-
-func sortedPositions(nfp descriptors.Nfpd) []descriptors.NfpPosition {
-	pos := slices.Clone(nfp.Positions)
-	slices.SortStableFunc(pos, func(a, b descriptors.NfpPosition) int { return a.Order - b.Order })
-	return pos
 }
 
 // endpoints lists "ip:port" of instances at an ext-cpd (the first one that

@@ -41,6 +41,7 @@ func slowest(ts []timing) timing {
 // operation, if any, until it ends or fails.
 func (o *Orchestrator) process(ctx context.Context, nsID string) {
 	var op LcmOpOcc
+	started := false
 	err := o.store.Update(ctx, func(tx store.Tx) error {
 		ns, err := getNS(tx, nsID)
 		if err != nil || ns.CurrentOp == "" {
@@ -49,7 +50,7 @@ func (o *Orchestrator) process(ctx context.Context, nsID string) {
 		if op, err = getOp(tx, ns.CurrentOp); err != nil {
 			return err
 		}
-		if op.OperationState == OpStarting {
+		if started = op.OperationState == OpStarting; started {
 			op.setState(OpProcessing, o.now())
 			return store.PutJSON(tx, bucketOp, op.ID, op)
 		}
@@ -64,7 +65,7 @@ func (o *Orchestrator) process(ctx context.Context, nsID string) {
 	if op.ID == "" || (op.OperationState != OpProcessing && op.OperationState != OpRollingBack) {
 		return
 	}
-	if op.OperationState == OpProcessing {
+	if started {
 		o.notify.opChanged(op)
 	}
 	r := &run{opID: op.ID, start: o.now()}

@@ -2,9 +2,14 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -89,6 +94,14 @@ func TestFailedOperationIsRetriedOrRolledBack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		hook := newWebhook(t)
+		if _, err := c.CreateSubscription(ctx, nfvo.Subscription{CallbackURI: hook.url, NsInstanceIDs: []string{ns.ID}}); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			want := []nfvo.OpState{nfvo.OpStarting, nfvo.OpProcessing, nfvo.OpFailedTemp, nfvo.OpCompleted}
+			waitFor(t, 5*time.Second, func() bool { return hook.saw(ns.ID, want...) })
+		}()
 		op, err := c.Instantiate(ctx, ns.ID, nfvo.InstantiateRequest{})
 		failed := failedTemp(t, c, op, err)
 		t.Logf("failed as expected: %s", failed.Error.Detail)
@@ -184,4 +197,44 @@ func waitFor(t testing.TB, timeout time.Duration, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// webhook collects LCM notifications posted to it.
+type webhook struct {
+	url string
+	mu  sync.Mutex
+	got []nfvo.Notification
+}
+
+func newWebhook(t *testing.T) *webhook {
+	w := &webhook{}
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		var n nfvo.Notification
+		if err := json.NewDecoder(r.Body).Decode(&n); err != nil {
+			http.Error(rw, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.mu.Lock()
+		w.got = append(w.got, n)
+		w.mu.Unlock()
+		rw.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	w.url = srv.URL
+	return w
+}
+
+// saw reports whether notifications of every state arrived for nsID.
+func (w *webhook) saw(nsID string, states ...nfvo.OpState) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, s := range states {
+		if !slices.ContainsFunc(w.got, func(n nfvo.Notification) bool {
+			return n.NsInstanceID == nsID && n.OperationState == s &&
+				n.NotificationType == "NsLcmOperationOccurrenceNotification"
+		}) {
+			return false
+		}
+	}
+	return true
 }
