@@ -12,18 +12,53 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// announce sends a gratuitous ARP for ip from the interface, inside the
-// instance's namespace. Addresses are reused after an instance is deleted;
-// without the announcement, neighbours (the site gateway, peers on the
-// link) keep the old MAC cached and send to nowhere for many seconds.
-func announce(ns netns.NsHandle, ifindex int, mac net.HardwareAddr, ip netip.Addr) error {
+// announce sends gratuitous ARPs for a new instance's address, from inside
+// its namespace: at once, then twice a second apart, as RFC 5227 does
+// (ANNOUNCE_NUM). Addresses are reused after an instance is deleted; without
+// the announcement, neighbours (the site gateway, peers on the link) keep
+// the old MAC and send to nowhere for many seconds. The repeats matter
+// because a neighbour ignores ARP updates within a second of its entry's
+// last change (its locktime).
+//
+// It runs in the background: closing a packet socket waits for an RCU grace
+// period (synchronize_net), ~15 ms that would otherwise be added to every
+// create.
+func (d *Driver) announce(netnsName string, ifindex int, mac net.HardwareAddr, ip netip.Addr) {
 	if !ip.Is4() {
-		return nil
+		return
 	}
 	frame, err := garpFrame(mac, ip)
 	if err != nil {
-		return err
+		d.log.Warn("gratuitous ARP", "err", err)
+		return
 	}
+	d.watchers.Add(1)
+	go func() {
+		defer d.watchers.Done()
+		for i := range 3 {
+			if i > 0 {
+				select {
+				case <-d.stop:
+					return
+				case <-time.After(time.Second):
+				}
+			}
+			ns, err := openNetNS(netnsName)
+			if err != nil {
+				return // the instance is gone
+			}
+			err = sendFrame(ns, ifindex, frame)
+			ns.Close()
+			if err != nil {
+				d.log.Debug("gratuitous ARP failed", "netns", netnsName, "err", err)
+				return
+			}
+		}
+	}()
+}
+
+// sendFrame transmits a raw Ethernet frame on an interface of ns.
+func sendFrame(ns netns.NsHandle, ifindex int, frame []byte) error {
 	return inNetNS(ns, func() error {
 		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
@@ -37,34 +72,6 @@ func announce(ns netns.NsHandle, ifindex int, mac net.HardwareAddr, ip netip.Add
 		}
 		return nil
 	})
-}
-
-// reannounce repeats an instance's announcement twice, a second apart, as
-// RFC 5227 does (ANNOUNCE_NUM): a neighbour ignores ARP updates within a
-// second of its entry's last change (its locktime), so the first one can be
-// lost when the address was in use just before.
-func (d *Driver) reannounce(netnsName string, ifindex int, mac net.HardwareAddr, ip netip.Addr) {
-	d.watchers.Add(1)
-	go func() {
-		defer d.watchers.Done()
-		for range 2 {
-			select {
-			case <-d.stop:
-				return
-			case <-time.After(time.Second):
-			}
-			ns, err := openNetNS(netnsName)
-			if err != nil {
-				return // the instance is gone
-			}
-			err = announce(ns, ifindex, mac, ip)
-			ns.Close()
-			if err != nil {
-				d.log.Debug("repeated announcement failed", "netns", netnsName, "err", err)
-				return
-			}
-		}
-	}()
 }
 
 // garpFrame is an ARP request for ip from ip (RFC 5227's announcement).

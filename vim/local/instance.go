@@ -396,10 +396,7 @@ func (d *Driver) build(ctx context.Context, plan buildPlan) (res buildResult, er
 		if err := h.LinkSetUp(peer); err != nil {
 			return res, fmt.Errorf("port %d: %s up: %w", i, p.Iface, err)
 		}
-		if err := announce(ns, peer.Attrs().Index, peer.Attrs().HardwareAddr, ip); err != nil {
-			return res, fmt.Errorf("port %d: %w", i, err)
-		}
-		d.reannounce(rec.NetNS, peer.Attrs().Index, peer.Attrs().HardwareAddr, ip)
+		d.announce(rec.NetNS, peer.Attrs().Index, peer.Attrs().HardwareAddr, ip)
 		res.macs = append(res.macs, peer.Attrs().HardwareAddr.String())
 		if i == 0 {
 			eth0 = peer
