@@ -120,14 +120,17 @@ func TestComplexServiceLifecycle(t *testing.T) {
 			t.Fatalf("%d back ends after scale out, want 4", len(backends))
 		}
 		newest := slices.MaxFunc(backends, func(a, b nfvo.Vnfc) int { return a.Index - b.Index })
+		// Programs re-read their bindings within a poll period (250 ms), so
+		// the new back end joins the rotation shortly after the operation.
 		seen := map[string]bool{}
-		for range 40 {
+		deadline := time.Now().Add(5 * time.Second)
+		for !seen[newest.ID] && time.Now().Before(deadline) {
 			if trace, err := visit(t, d, ns, "/"); err == nil {
 				seen[hopsByRole(trace)["backend"]] = true
 			}
 		}
 		if !seen[newest.ID] {
-			t.Fatalf("new back end %s got no request in 40 (saw %v)", newest.ID, seen)
+			t.Fatalf("new back end %s got no request within 5 s (saw %v)", newest.ID, seen)
 		}
 		// A session held on the newest back end makes it the one scale-in
 		// must spare: idle instances go first, and the session is not cut.
