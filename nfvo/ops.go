@@ -22,7 +22,7 @@ func (op *LcmOpOcc) addStep(now time.Time, msg string) {
 	if len(op.Steps) >= maxSteps {
 		op.Steps = append(op.Steps[:0], op.Steps[len(op.Steps)-maxSteps/2:]...)
 	}
-	op.Steps = append(op.Steps, Step{At: now, Message: msg})
+	op.Steps = append(op.Steps, Step{At: now, Message: msg, State: op.OperationState})
 }
 
 func getOp(tx store.Tx, id string) (LcmOpOcc, error) {

@@ -27,6 +27,13 @@ type timing struct {
 
 func (t timing) total() time.Duration { return t.vim + t.wait }
 
+// addVIM adds VIM time spent on the critical path (removals, networks).
+func (r *run) addVIM(d time.Duration) {
+	r.mu.Lock()
+	r.path.vim += d
+	r.mu.Unlock()
+}
+
 func slowest(ts []timing) timing {
 	var out timing
 	for _, t := range ts {
@@ -164,10 +171,12 @@ func (o *Orchestrator) reconcile(ctx context.Context, nsID string, r *run) error
 	if !ns.Desired.Instantiated {
 		return o.teardown(ctx, ns, p, r, grace)
 	}
+	start := time.Now()
 	nets, err := o.ensureNetworks(ctx, ns, p, r)
 	if err != nil {
 		return err
 	}
+	r.addVIM(time.Since(start))
 	for i, layer := range p.layers {
 		if err := o.reconcileLayer(ctx, ns, p, layer, nets, r); err != nil {
 			return err

@@ -76,9 +76,11 @@ func (o *Orchestrator) teardown(ctx context.Context, ns NsInstance, p *plan, r *
 			return err
 		}
 	}
+	start := time.Now()
 	if err := o.vnfm.DeleteNetworks(ctx, ns.ID); err != nil {
 		return err
 	}
+	r.addVIM(time.Since(start))
 	o.step(ctx, r.opID, "removed %d instances and the virtual links", len(all))
 	return nil
 }
@@ -96,15 +98,18 @@ func (o *Orchestrator) deleteInLayers(ctx context.Context, nsID string, p *plan,
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		var errs []error
+		var slowest time.Duration
 		for _, v := range gone {
 			l, known := layerOf[v.Profile]
 			if (known && l != i) || (!known && i != -1) {
 				continue
 			}
 			wg.Go(func() {
+				start := time.Now()
 				err := o.removeVnfc(ctx, v, grace)
 				mu.Lock()
 				errs = append(errs, err)
+				slowest = max(slowest, time.Since(start))
 				mu.Unlock()
 				if err == nil {
 					o.step(ctx, r.opID, "%s removed from %s", v.ID, v.Site)
@@ -112,6 +117,7 @@ func (o *Orchestrator) deleteInLayers(ctx context.Context, nsID string, p *plan,
 			})
 		}
 		wg.Wait()
+		r.addVIM(slowest)
 		if err := errors.Join(errs...); err != nil {
 			return err
 		}

@@ -173,6 +173,8 @@ type OpStats struct {
 type Step struct {
 	At      time.Time `json:"at"`
 	Message string    `json:"message"`
+	// State is the operation's state when the step happened.
+	State OpState `json:"state,omitempty"`
 }
 
 // Problem is an RFC 7807 problem details object.

@@ -23,8 +23,13 @@ func nsTable(list ...nfvo.NsInstance) func(io.Writer) {
 	return func(w io.Writer) {
 		row(w, "ID", "NAME", "NSD", "STATE", "STATUS", "VNFCS", "OPERATION", "CREATED")
 		for _, ns := range list {
+			// Listings come without VNFCs (they are read per instance).
+			vnfcs := "-"
+			if ns.Vnfcs != nil {
+				vnfcs = fmt.Sprint(len(ns.Vnfcs))
+			}
 			row(w, ns.ID, ns.Name, ns.NsdID+":"+ns.NsdVersion, string(ns.State), ns.Status,
-				fmt.Sprint(len(ns.Vnfcs)), ns.CurrentOp, fmtTime(ns.CreatedAt))
+				vnfcs, ns.CurrentOp, fmtTime(ns.CreatedAt))
 		}
 	}
 }

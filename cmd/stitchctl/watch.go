@@ -76,7 +76,11 @@ func (a *app) follow(ctx context.Context, op nfvo.LcmOpOcc, p io.Writer) (nfvo.L
 			seen = 0
 		}
 		for _, s := range op.Steps[seen:] {
-			line(s.At, op.OperationState, s.Message)
+			state := s.State
+			if state == "" { // a server that does not record it
+				state = op.OperationState
+			}
+			line(s.At, state, s.Message)
 		}
 		seen = len(op.Steps)
 		if op.OperationState != last {
@@ -156,6 +160,6 @@ func fmtStats(s *nfvo.OpStats) string {
 	ms := func(v float64) time.Duration {
 		return time.Duration(v * float64(time.Millisecond)).Round(time.Millisecond)
 	}
-	return fmt.Sprintf(" in %v (waiting for instances %v, orchestrator %v)",
-		ms(s.DurationMs), ms(s.InstanceWaitMs), ms(s.OverheadMs))
+	return fmt.Sprintf("%v (VIM %v, programs starting %v, orchestrator %v)",
+		ms(s.DurationMs), ms(s.VimMs), ms(s.InstanceWaitMs), ms(s.OverheadMs))
 }
