@@ -7,7 +7,6 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -18,7 +17,8 @@ import (
 )
 
 // reconcileConstituent makes the VDUs of one vnf-profile run with their
-// desired counts, and returns where its slowest bring-up spent its time.
+// desired counts, and returns where its critical path (the slowest instance
+// of each VDU, one VDU after another) spent its time.
 func (o *Orchestrator) reconcileConstituent(ctx context.Context, ns NsInstance, p *plan, profile string, nets map[string]netInfo, r *run) (timing, error) {
 	c, err := p.constituent(profile)
 	if err != nil {
@@ -38,7 +38,9 @@ func (o *Orchestrator) reconcileConstituent(ctx context.Context, ns NsInstance, 
 			wg.Go(func() { times[j], errs[j] = o.bringUp(ctx, ns, p, c, vdu, rec, nets, r) })
 		}
 		wg.Wait()
-		longest = slowest(append(times, longest))
+		t := slowest(times)
+		longest.vim += t.vim // VDUs come up one after another
+		longest.wait += t.wait
 		if err := errors.Join(errs...); err != nil {
 			return longest, err
 		}
@@ -83,13 +85,16 @@ func (o *Orchestrator) planInstances(ctx context.Context, ns NsInstance, p *plan
 		}
 		now := o.now()
 		if extra := len(mine) - want; extra > 0 {
-			for _, v := range victims(mine, extra, inUse) {
+			gone := victims(mine, extra, inUse)
+			for _, v := range gone {
 				v.State = VnfcDeleting
 				if err := store.PutJSON(tx, bucketVnfc, ns.ID+"/"+v.ID, v); err != nil {
 					return err
 				}
 			}
-			return nil
+			mine = slices.DeleteFunc(mine, func(v Vnfc) bool {
+				return slices.ContainsFunc(gone, func(g Vnfc) bool { return g.ID == v.ID })
+			})
 		}
 		for _, v := range mine {
 			if v.State != VnfcHealthy {
@@ -106,7 +111,7 @@ func (o *Orchestrator) planInstances(ctx context.Context, ns NsInstance, p *plan
 		if stored.NextIndex == nil {
 			stored.NextIndex = map[string]int{}
 		}
-		loads := siteLoads(sites)
+		loads := siteLoads(sites, p, all)
 		used := usedAddresses(all, p)
 		for range want - len(mine) {
 			v, err := o.newVnfc(ns, p, c, vdu, all, loads, used, nets, r.opID, now, stored.NextIndex[key])
@@ -152,29 +157,32 @@ func victims(mine []Vnfc, n int, inUse map[string]int) []Vnfc {
 }
 
 // sessionsInUse asks each healthy instance of a VDU with session slots how
-// many it holds, when a scale-in is about to choose among them. Instances
-// that do not answer count as busy, so they are not preferred.
+// many it holds, when a scale-in is about to choose among its instances.
+// Instances that do not answer count as busy, so they are not preferred.
 func (o *Orchestrator) sessionsInUse(ctx context.Context, ns NsInstance, c constituent, vdu *descriptors.VDU, want int) map[string]int {
 	if c.vnfd.Slots(c.df.ID, vdu.ID) <= 0 {
 		return nil
 	}
-	var healthy []Vnfc
+	var mine []Vnfc
 	err := o.store.View(ctx, func(tx store.Tx) error {
 		all, err := listVnfcs(tx, ns.ID)
 		for _, v := range all {
 			if v.Profile == c.profile.ID && v.VDU == vdu.ID && live(v, ns.Desired.Replace) {
-				healthy = append(healthy, v)
+				mine = append(mine, v)
 			}
 		}
 		return err
 	})
-	if err != nil || len(healthy) <= want {
+	if err != nil || len(mine) <= want {
 		return nil
 	}
-	out := make(map[string]int, len(healthy))
+	out := make(map[string]int, len(mine))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, v := range healthy {
+	for _, v := range mine {
+		if v.State != VnfcHealthy {
+			continue // chosen first anyway
+		}
 		wg.Go(func() {
 			n, err := o.vnfm.SessionsInUse(ctx, v.Site, vdu.HealthCheck, v.Addresses)
 			if err != nil {
@@ -189,11 +197,27 @@ func (o *Orchestrator) sessionsInUse(ctx context.Context, ns NsInstance, c const
 	return out
 }
 
-// siteLoads starts placement from the VIM's current usage.
-func siteLoads(sites []vim.Site) []siteLoad {
+// siteLoads starts placement from the VIM's current usage plus this NS's
+// instances that are recorded but not created on the VIM yet. (Another NS's
+// are not counted; when that overcommits a site, the VIM refuses the create
+// and the record is placed again on retry, see bringUp.)
+func siteLoads(sites []vim.Site, p *plan, records []Vnfc) []siteLoad {
 	out := make([]siteLoad, len(sites))
+	index := map[string]int{}
 	for i, s := range sites {
 		out[i] = siteLoad{site: s, used: s.Used}
+		index[s.Name] = i
+	}
+	for _, v := range records {
+		i, ok := index[v.Site]
+		vnfd := p.vnfds[v.VnfdID]
+		if v.State != VnfcPending || !ok || vnfd == nil {
+			continue
+		}
+		vcpu, mem := vnfd.Compute(v.VDU)
+		out[i].used.VCPU += vcpu
+		out[i].used.MemoryMB += mem
+		out[i].used.Instances++
 	}
 	return out
 }
@@ -255,9 +279,10 @@ func (o *Orchestrator) newVnfc(ns NsInstance, p *plan, c constituent, vdu *descr
 	return v, nil
 }
 
-// vnfcName is the instance's id and VIM name: unique per NS, readable.
+// vnfcName is the instance's id and VIM name: readable, and unique across
+// NS instances through 48 bits of the NS id.
 func vnfcName(nsID, profile, vdu string, multiVDU bool, index int) string {
-	short := strings.SplitN(nsID, "-", 2)[0]
+	short := shortID(nsID)
 	if multiVDU {
 		return fmt.Sprintf("%s-%s-%s-%d", short, profile, vdu, index)
 	}
@@ -334,6 +359,15 @@ func (o *Orchestrator) bringUp(ctx context.Context, ns NsInstance, p *plan, c co
 		}
 	}
 	t := timing{vim: time.Since(vimStart)}
+	if errors.Is(err, vim.ErrNoCapacity) && rec.State == VnfcPending {
+		// Placed on a site that filled up meanwhile: forget the placement
+		// so that a retry places it again.
+		o.deleteVnfcRecord(ctx, rec)
+		return t, err
+	}
+	if err == nil && inst.Tags[vim.TagNSInstance] != ns.ID {
+		err = fmt.Errorf("%w: VIM instance %s belongs to NS instance %q", ErrConflict, rec.ID, inst.Tags[vim.TagNSInstance])
+	}
 	if err != nil {
 		o.updateVnfc(ctx, rec, func(v *Vnfc) { v.LastError = err.Error() })
 		return t, err
@@ -354,6 +388,16 @@ func (o *Orchestrator) bringUp(ctx context.Context, ns NsInstance, p *plan, c co
 	o.step(ctx, r.opID, "%s healthy on %s (VIM %s, program %s)", rec.ID, rec.Site,
 		t.vim.Round(time.Millisecond), t.wait.Round(time.Millisecond))
 	return t, nil
+}
+
+// deleteVnfcRecord drops a record that never reached the VIM.
+func (o *Orchestrator) deleteVnfcRecord(ctx context.Context, rec Vnfc) {
+	err := o.store.Update(ctx, func(tx store.Tx) error {
+		return tx.Delete(bucketVnfc, rec.NsID+"/"+rec.ID)
+	})
+	if err != nil && ctx.Err() == nil {
+		o.log.Warn("dropping instance record failed", "vnfc", rec.ID, "err", err)
+	}
 }
 
 // updateVnfc applies fn to the stored record, if it still exists.

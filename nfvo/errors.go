@@ -6,7 +6,7 @@ import (
 )
 
 // Error classes of the orchestrator; the REST API maps them to HTTP status
-// codes (404, 409, 422, 400).
+// codes (404, 409, 409, 422).
 var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: the request collides with existing state (a duplicate,

@@ -92,8 +92,10 @@ func (o *Orchestrator) DeleteNS(ctx context.Context, id string) error {
 		if ns.CurrentOp != "" {
 			return &BusyError{NsID: ns.ID, OpID: ns.CurrentOp, Type: opType(tx, ns.CurrentOp)}
 		}
-		if ns.State != NsNotInstantiated {
-			return fmt.Errorf("%w: NS instance %s is %s; terminate it first", ErrState, ns.ID, ns.State)
+		if ns.State != NsNotInstantiated || ns.Desired.Instantiated {
+			// A failed instantiation may have left virtual links behind.
+			return fmt.Errorf("%w: NS instance %s is %s (desired: instantiated=%t); terminate it first",
+				ErrState, ns.ID, ns.State, ns.Desired.Instantiated)
 		}
 		vnfcs, err := listVnfcs(tx, id)
 		if err != nil {

@@ -106,7 +106,7 @@ func (o *Orchestrator) Instantiate(ctx context.Context, id string, req Instantia
 				return err
 			}
 			ns.FlavourID = p.df.ID
-			ns.Desired = Desired{Instantiated: true, Replicas: p.initialReplicas()}
+			ns.Desired = Desired{Instantiated: true, Replicas: p.initialReplicas(), Generation: ns.Desired.Generation}
 			return nil
 		},
 	})

@@ -1,6 +1,7 @@
 package nfvo
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -42,8 +43,12 @@ func (o *Orchestrator) checkInstances(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// checkNS marks failed instances and asks for a heal.
+// checkNS marks instances that exited or vanished as FAILED and asks for a
+// heal of every failed one. It is level-triggered: a FAILED instance whose
+// heal could not start (the NS was busy, the daemon stopped) is healed at a
+// later check.
 func (o *Orchestrator) checkNS(ctx context.Context, nsID string) error {
+	snapshot := o.now()
 	insts, err := o.vnfm.Instances(ctx, nsID)
 	if err != nil {
 		return err
@@ -53,52 +58,65 @@ func (o *Orchestrator) checkNS(ctx context.Context, nsID string) error {
 		byName[in.Name] = in
 	}
 	var failed []string
-	var causes []string
+	var cause string
 	err = o.store.Update(ctx, func(tx store.Tx) error {
-		failed, causes = nil, nil
+		failed, cause = nil, ""
+		ns, err := getNS(tx, nsID)
+		if err != nil {
+			return err
+		}
+		if ns.State != NsInstantiated || ns.CurrentOp != "" {
+			return nil // an operation owns the instances now
+		}
 		vnfcs, err := listVnfcs(tx, nsID)
 		if err != nil {
 			return err
 		}
 		for _, v := range vnfcs {
-			if v.State != VnfcHealthy {
-				continue
-			}
-			in, ok := byName[v.ID]
-			var cause string
 			switch {
-			case !ok:
-				cause = fmt.Sprintf("instance %s is gone from the VIM", v.ID)
-			case in.Status == vim.StatusExited || in.Status == vim.StatusError:
-				cause = fmt.Sprintf("instance %s exited with code %d", v.ID, in.ExitCode)
-			default:
-				continue
+			case v.State == VnfcFailed:
+				failed = append(failed, v.ID)
+				cause = cmp.Or(cause, v.LastError)
+			case v.State == VnfcHealthy && v.HealthyAt.Before(snapshot):
+				// Only instances healthy before the VIM snapshot: a newer one
+				// may simply be missing from it.
+				reason := instanceFailure(v, byName)
+				if reason == "" {
+					continue
+				}
+				v.State, v.LastError = VnfcFailed, reason
+				if err := store.PutJSON(tx, bucketVnfc, nsID+"/"+v.ID, v); err != nil {
+					return err
+				}
+				failed = append(failed, v.ID)
+				cause = cmp.Or(cause, reason)
 			}
-			v.State, v.LastError = VnfcFailed, cause
-			if err := store.PutJSON(tx, bucketVnfc, nsID+"/"+v.ID, v); err != nil {
-				return err
-			}
-			failed = append(failed, v.ID)
-			causes = append(causes, cause)
 		}
-		if len(failed) > 0 {
-			ns, err := getNS(tx, nsID)
-			if err != nil {
-				return err
-			}
-			ns.Status = "DEGRADED"
-			return store.PutJSON(tx, bucketNS, nsID, ns)
+		if len(failed) == 0 || ns.Status == "DEGRADED" {
+			return nil
 		}
-		return nil
+		ns.Status = "DEGRADED"
+		return store.PutJSON(tx, bucketNS, nsID, ns)
 	})
 	if err != nil || len(failed) == 0 {
 		return err
 	}
 	o.log.Warn("instances failed; healing", "ns", nsID, "instances", failed)
-	_, err = o.heal(ctx, nsID, HealRequest{VnfcIDs: failed}, "automatic: "+causes[0], true)
-	var busy *BusyError
-	if errors.As(err, &busy) {
-		return nil // the running operation's reconcile replaces them
+	_, err = o.heal(ctx, nsID, HealRequest{VnfcIDs: failed}, "automatic: "+cause, true)
+	if _, busy := errors.AsType[*BusyError](err); busy {
+		return nil // the next check heals them once the NS is idle
 	}
 	return err
+}
+
+// instanceFailure says why a healthy record's VIM instance failed, or "".
+func instanceFailure(v Vnfc, byName map[string]vim.Instance) string {
+	in, ok := byName[v.ID]
+	switch {
+	case !ok:
+		return fmt.Sprintf("instance %s is gone from the VIM", v.ID)
+	case in.Status == vim.StatusExited || in.Status == vim.StatusError:
+		return fmt.Sprintf("instance %s exited with code %d", v.ID, in.ExitCode)
+	}
+	return ""
 }

@@ -81,6 +81,10 @@ func vlProfile(p *plan, id string) (string, bool) {
 	return "", false
 }
 
-func networkName(nsID, vl string) string {
-	return strings.SplitN(nsID, "-", 2)[0] + "-" + vl
+func networkName(nsID, vl string) string { return shortID(nsID) + "-" + vl }
+
+// shortID is the first 48 bits of an NS id, in VIM resource names.
+func shortID(nsID string) string {
+	s := strings.ReplaceAll(nsID, "-", "")
+	return s[:min(12, len(s))]
 }

@@ -52,15 +52,19 @@ func (o *Orchestrator) DeleteSubscription(ctx context.Context, id string) error 
 	})
 }
 
-// notifier posts operation state changes to subscribers, in the
-// background, with a few retries; a slow subscriber never blocks an
-// operation.
+// notifier posts operation state changes to subscribers in the background,
+// in order per subscription, with a few retries; a slow subscriber never
+// blocks an operation or another subscriber.
 type notifier struct {
-	o  *Orchestrator
-	wg sync.WaitGroup
+	o      *Orchestrator
+	mu     sync.Mutex
+	queues map[string][]Notification // per subscription; a key means a sender runs
+	wg     sync.WaitGroup
 }
 
-func newNotifier(o *Orchestrator) *notifier { return &notifier{o: o} }
+func newNotifier(o *Orchestrator) *notifier {
+	return &notifier{o: o, queues: map[string][]Notification{}}
+}
 
 func (n *notifier) opChanged(op LcmOpOcc) {
 	subs, err := n.o.ListSubscriptions(n.o.baseCtx)
@@ -71,13 +75,39 @@ func (n *notifier) opChanged(op LcmOpOcc) {
 		if len(s.NsInstanceIDs) > 0 && !slices.Contains(s.NsInstanceIDs, op.NsInstanceID) {
 			continue
 		}
-		msg := Notification{
+		n.enqueue(s, Notification{
 			ID: uuid.NewString(), NotificationType: "NsLcmOperationOccurrenceNotification",
 			SubscriptionID: s.ID, Timestamp: n.o.now(), NsInstanceID: op.NsInstanceID,
 			NsLcmOpOccID: op.ID, OperationType: op.LcmOperationType,
 			OperationState: op.OperationState, Error: op.Error,
+		})
+	}
+}
+
+func (n *notifier) enqueue(s Subscription, msg Notification) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	q, sending := n.queues[s.ID]
+	n.queues[s.ID] = append(q, msg)
+	if !sending {
+		n.wg.Go(func() { n.send(s) })
+	}
+}
+
+// send delivers a subscription's queue until it is empty.
+func (n *notifier) send(s Subscription) {
+	for {
+		n.mu.Lock()
+		q := n.queues[s.ID]
+		if len(q) == 0 {
+			delete(n.queues, s.ID)
+			n.mu.Unlock()
+			return
 		}
-		n.wg.Go(func() { n.deliver(s.CallbackURI, msg) })
+		msg := q[0]
+		n.queues[s.ID] = q[1:]
+		n.mu.Unlock()
+		n.deliver(s.CallbackURI, msg)
 	}
 }
 

@@ -76,7 +76,7 @@ func (o *Orchestrator) step(ctx context.Context, opID, format string, args ...an
 }
 
 // transition moves a FAILED_TEMP operation on at the operator's request.
-func (o *Orchestrator) transition(ctx context.Context, id string, to OpState, apply func(*NsInstance, *LcmOpOcc) error) (LcmOpOcc, error) {
+func (o *Orchestrator) transition(ctx context.Context, id string, to func(LcmOpOcc) OpState, apply func(*NsInstance, *LcmOpOcc) error) (LcmOpOcc, error) {
 	var op LcmOpOcc
 	err := o.store.Update(ctx, func(tx store.Tx) error {
 		var err error
@@ -91,7 +91,7 @@ func (o *Orchestrator) transition(ctx context.Context, id string, to OpState, ap
 			return err
 		}
 		now := o.now()
-		op.setState(to, now)
+		op.setState(to(op), now)
 		if err := apply(&ns, &op); err != nil {
 			return err
 		}
@@ -109,9 +109,16 @@ func (o *Orchestrator) transition(ctx context.Context, id string, to OpState, ap
 }
 
 // RetryOp resumes a FAILED_TEMP operation from where it failed: the
-// reconciler skips what is already done.
+// reconciler skips what is already done. A failed rollback is retried as a
+// rollback.
 func (o *Orchestrator) RetryOp(ctx context.Context, id string) (LcmOpOcc, error) {
-	return o.transition(ctx, id, OpProcessing, func(ns *NsInstance, op *LcmOpOcc) error {
+	next := func(op LcmOpOcc) OpState {
+		if op.RollbackRequested {
+			return OpRollingBack
+		}
+		return OpProcessing
+	}
+	return o.transition(ctx, id, next, func(ns *NsInstance, op *LcmOpOcc) error {
 		op.Error = nil
 		ns.Status = "PROCESSING"
 		return nil
@@ -121,13 +128,14 @@ func (o *Orchestrator) RetryOp(ctx context.Context, id string) (LcmOpOcc, error)
 // RollbackOp returns the NS instance to its desired state before the
 // operation.
 func (o *Orchestrator) RollbackOp(ctx context.Context, id string) (LcmOpOcc, error) {
-	return o.transition(ctx, id, OpRollingBack, func(ns *NsInstance, op *LcmOpOcc) error {
+	return o.transition(ctx, id, always(OpRollingBack), func(ns *NsInstance, op *LcmOpOcc) error {
 		if op.LcmOperationType == OpTerminate {
 			return fmt.Errorf("%w: a terminate cannot be rolled back; retry it", ErrState)
 		}
 		if op.Previous == nil {
 			return fmt.Errorf("%w: operation %s recorded no previous state", ErrState, op.ID)
 		}
+		op.RollbackRequested = true
 		gen := ns.Desired.Generation + 1
 		ns.Desired = cloneDesired(*op.Previous)
 		ns.Desired.Generation = gen
@@ -139,7 +147,7 @@ func (o *Orchestrator) RollbackOp(ctx context.Context, id string) (LcmOpOcc, err
 // FailOp gives up on a FAILED_TEMP operation, leaving the instance as it is
 // and free for other operations.
 func (o *Orchestrator) FailOp(ctx context.Context, id string) (LcmOpOcc, error) {
-	return o.transition(ctx, id, OpFailed, func(ns *NsInstance, op *LcmOpOcc) error {
+	return o.transition(ctx, id, always(OpFailed), func(ns *NsInstance, op *LcmOpOcc) error {
 		ns.CurrentOp = ""
 		ns.Status = "DEGRADED"
 		return nil
@@ -153,3 +161,5 @@ func putOpAndNS(tx store.Tx, op LcmOpOcc, ns NsInstance) error {
 	}
 	return store.PutJSON(tx, bucketNS, ns.ID, ns)
 }
+
+func always(s OpState) func(LcmOpOcc) OpState { return func(LcmOpOcc) OpState { return s } }

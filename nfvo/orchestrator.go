@@ -96,8 +96,12 @@ func New(cfg Config) (*Orchestrator, error) {
 // Start resumes every operation a previous process left unfinished, sweeps
 // VIM resources no record owns, and starts the health monitor.
 func (o *Orchestrator) Start(ctx context.Context) error {
-	if err := o.sweep(ctx); err != nil {
+	removed, err := o.sweep(ctx)
+	if err != nil {
 		o.log.Warn("sweep at start failed", "err", err)
+	}
+	if len(removed) > 0 {
+		o.log.Warn("removed VIM resources no record owned", "resources", removed)
 	}
 	nss, err := o.ListNS(ctx)
 	if err != nil {

@@ -15,9 +15,8 @@ type placementRequest struct {
 	memoryMB int
 	// allowed sites; empty means any.
 	allowed []string
-	// sameSiteAs: the instance must share a site with these placed members
-	// of its affinity groups; notSiteOf: it must avoid these sites
-	// (anti-affinity).
+	// affineSites: the instance must share a site with these placed members
+	// of its affinity groups; antiAffineSites: it must avoid these sites.
 	affineSites     []string
 	antiAffineSites []string
 	// peers counts instances of the same profile per site, to spread them.
@@ -58,8 +57,7 @@ func place(sites []siteLoad, req placementRequest) (int, string, error) {
 			rejected = append(rejected, name+" lacks capacity")
 			continue
 		}
-		if best < 0 || score > bestScore ||
-			(score == bestScore && req.peers[name] < req.peers[sites[best].site.Name]) {
+		if best < 0 || better(score, req.peers[name], name, bestScore, req.peers[sites[best].site.Name], sites[best].site.Name) {
 			best, bestScore = i, score
 		}
 	}
@@ -76,6 +74,18 @@ func place(sites []siteLoad, req placementRequest) (int, string, error) {
 		reason += "; rejected: " + strings.Join(rejected, ", ")
 	}
 	return best, reason, nil
+}
+
+// better orders candidate sites: higher score, then fewer instances of the
+// constituent (spread), then the name.
+func better(score float64, peers int, name string, bestScore float64, bestPeers int, bestName string) bool {
+	if score != bestScore {
+		return score > bestScore
+	}
+	if peers != bestPeers {
+		return peers < bestPeers
+	}
+	return name < bestName
 }
 
 // capacityScore is the smallest free fraction left after placing; a zero

@@ -73,6 +73,12 @@ func TestPlace(t *testing.T) {
 			want:  "b",
 		},
 		{
+			name:  "then the name",
+			sites: loads(vim.Site{Name: "edge"}, vim.Site{Name: "core"}),
+			req:   placementRequest{profile: "web"},
+			want:  "core",
+		},
+		{
 			name:  "unlimited capacity scores 1",
 			sites: loads(vim.Site{Name: "a"}),
 			req:   placementRequest{profile: "web", vcpu: 64},

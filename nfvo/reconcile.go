@@ -83,9 +83,11 @@ func (o *Orchestrator) process(ctx context.Context, nsID string) {
 	o.finish(ctx, nsID, r, err)
 }
 
-// finish records the outcome of an operation.
+// finish records the outcome of an operation, unless it was superseded
+// meanwhile.
 func (o *Orchestrator) finish(ctx context.Context, nsID string, r *run, runErr error) {
 	var op LcmOpOcc
+	superseded := false
 	err := o.store.Update(ctx, func(tx store.Tx) error {
 		ns, err := getNS(tx, nsID)
 		if err != nil {
@@ -94,8 +96,8 @@ func (o *Orchestrator) finish(ctx context.Context, nsID string, r *run, runErr e
 		if op, err = getOp(tx, r.opID); err != nil {
 			return err
 		}
-		if ns.CurrentOp != op.ID {
-			return nil // superseded meanwhile
+		if superseded = ns.CurrentOp != op.ID; superseded {
+			return nil
 		}
 		now := o.now()
 		total := now.Sub(r.start)
@@ -131,6 +133,9 @@ func (o *Orchestrator) finish(ctx context.Context, nsID string, r *run, runErr e
 		o.log.Error("recording the end of an operation failed", "op", r.opID, "err", err)
 		return
 	}
+	if superseded {
+		return
+	}
 	o.log.Info("operation ended", "op", op.ID, "type", op.LcmOperationType, "state", op.OperationState, "err", runErr)
 	o.notify.opChanged(op)
 }
@@ -140,6 +145,8 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 func problemFor(err error) *Problem {
 	p := &Problem{Status: http.StatusInternalServerError, Title: "Operation failed", Detail: err.Error()}
 	switch {
+	case errors.Is(err, ErrNotFound):
+		p.Status = http.StatusNotFound
 	case errors.Is(err, ErrInvalid):
 		p.Status = http.StatusUnprocessableEntity
 	case errors.Is(err, ErrState), errors.Is(err, ErrConflict):

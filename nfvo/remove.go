@@ -10,9 +10,10 @@ import (
 	"github.com/stitchnfv/stitch/internal/store"
 )
 
-// removeSurplus deletes instances that a scale-in, a heal or a failure left
-// over, dependants first. Neighbours are told before an instance goes, so no
-// new request is sent to it while it drains.
+// removeSurplus deletes instances that a scale-in or a heal left over,
+// dependants first. Neighbours are told before an instance goes, so no new
+// request is sent to it while it drains. A FAILED instance no operation
+// asked to replace stays recorded: the monitor heals it.
 func (o *Orchestrator) removeSurplus(ctx context.Context, ns NsInstance, p *plan, r *run, grace time.Duration) error {
 	var gone []Vnfc
 	err := o.store.Update(ctx, func(tx store.Tx) error {
@@ -22,7 +23,7 @@ func (o *Orchestrator) removeSurplus(ctx context.Context, ns NsInstance, p *plan
 		}
 		gone = nil
 		for _, v := range all {
-			if v.State == VnfcDeleting || v.State == VnfcFailed || slices.Contains(ns.Desired.Replace, v.ID) {
+			if v.State == VnfcDeleting || slices.Contains(ns.Desired.Replace, v.ID) {
 				v.State = VnfcDeleting
 				if err := store.PutJSON(tx, bucketVnfc, ns.ID+"/"+v.ID, v); err != nil {
 					return err
@@ -72,7 +73,7 @@ func (o *Orchestrator) teardown(ctx context.Context, ns NsInstance, p *plan, r *
 	}
 	for _, in := range leftovers {
 		o.step(ctx, r.opID, "removing unrecorded instance %s", in.Name)
-		if err := o.vnfm.Remove(ctx, in.ID, grace); err != nil {
+		if err := o.vnfm.Remove(ctx, in.Name, grace); err != nil {
 			return err
 		}
 	}

@@ -63,6 +63,9 @@ func (r *runner) start(nsID string) {
 func (r *runner) interrupt(nsID string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.ctx.Err() != nil {
+		return
+	}
 	if cancel, ok := r.active[nsID]; ok {
 		cancel()
 		r.again[nsID] = true

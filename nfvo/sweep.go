@@ -9,15 +9,9 @@ import (
 )
 
 // sweep removes VIM resources tagged as stitch's that no record owns: an
-// instance whose VNFC record is gone, or a network of an NS instance that no
-// longer exists. It returns what it removed.
-func (o *Orchestrator) sweep(ctx context.Context) error {
-	_, err := o.Sweep(ctx)
-	return err
-}
-
-// Sweep finds and removes leaked VIM resources and names them.
-func (o *Orchestrator) Sweep(ctx context.Context) ([]string, error) {
+// instance whose VNFC record is gone, or a network of an NS instance that is
+// neither instantiated nor being operated on. It returns what it removed.
+func (o *Orchestrator) sweep(ctx context.Context) ([]string, error) {
 	insts, err := o.vnfm.Instances(ctx, "")
 	if err != nil {
 		return nil, err
@@ -52,7 +46,7 @@ func (o *Orchestrator) Sweep(ctx context.Context) ([]string, error) {
 			continue
 		}
 		o.log.Warn("removing leaked instance", "instance", in.Name, "ns", in.Tags[vim.TagNSInstance])
-		if err := o.vnfm.Remove(ctx, in.ID, o.cfg.DefaultGrace); err != nil {
+		if err := o.vnfm.Remove(ctx, in.Name, o.cfg.DefaultGrace); err != nil {
 			errs = append(errs, err)
 			continue
 		}

@@ -81,7 +81,8 @@ type NsInstance struct {
 	NsdVersion  string  `json:"nsdVersion"`
 	FlavourID   string  `json:"flavourId,omitempty"`
 	State       NsState `json:"nsState"`
-	// Status is stitch's health summary: "", HEALTHY, DEGRADED, PROCESSING.
+	// Status is stitch's health summary: "", HEALTHY, DEGRADED, PROCESSING,
+	// FAILED_TEMP (an operation failed and waits for the operator).
 	Status string `json:"status,omitempty"`
 	// VnfdVersions pins the VNFD version each vnfd-id resolved to at creation.
 	VnfdVersions map[string]string `json:"vnfdVersions"`
@@ -156,6 +157,9 @@ type LcmOpOcc struct {
 	Previous *Desired `json:"previousDesired,omitempty"`
 	// Stats is filled when the operation ends.
 	Stats *OpStats `json:"stats,omitempty"`
+	// RollbackRequested is set once the operator asked for a rollback: a
+	// retry after a failed rollback goes on rolling back.
+	RollbackRequested bool `json:"rollbackRequested,omitempty"`
 }
 
 // OpStats splits an operation's wall time, along its critical path (the

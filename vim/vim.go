@@ -130,7 +130,9 @@ type Instance struct {
 }
 
 // Driver is a VIM. All calls are idempotent where the doc says so and safe
-// for concurrent use.
+// for concurrent use. Instance and network IDs are their names: stitch gives
+// every resource a name unique within the VIM, and a driver whose cloud
+// assigns ids of its own maps names to them.
 type Driver interface {
 	Sites(ctx context.Context) ([]Site, error)
 

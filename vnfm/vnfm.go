@@ -157,11 +157,6 @@ func (m *Manager) Remove(ctx context.Context, name string, grace time.Duration) 
 	return nil
 }
 
-// Status returns the VIM's view of an instance.
-func (m *Manager) Status(ctx context.Context, name string) (vim.Instance, error) {
-	return m.vim.GetInstance(ctx, name)
-}
-
 // Instances lists the VIM instances of an NS instance (all of stitch's when
 // nsID is empty).
 func (m *Manager) Instances(ctx context.Context, nsID string) ([]vim.Instance, error) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/stitchnfv/stitch/internal/config"
+	"github.com/stitchnfv/stitch/internal/daemon"
 	"github.com/stitchnfv/stitch/nfvo"
 	"github.com/stitchnfv/stitch/nfvo/api"
 	"github.com/stitchnfv/stitch/vim/local"
@@ -30,6 +30,7 @@ type demo struct {
 	cfg    config.Config
 	client *api.Client
 	daemon *exec.Cmd
+	exited chan error // the daemon's Wait result, once it started
 	self   string
 }
 
@@ -221,32 +222,26 @@ func (d *demo) startDaemon(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	logw, addr := daemon.AddrWatcher(logFile)
 	d.daemon = exec.Command(filepath.Join(d.binDir, "stitchd"), "--config", cfgPath)
-	stderr, err := d.daemon.StderrPipe()
-	if err != nil {
-		return err
-	}
+	d.daemon.Stderr = logw
 	if err := d.daemon.Start(); err != nil {
+		logFile.Close()
 		return fmt.Errorf("starting stitchd: %w", err)
 	}
-	addr := make(chan string, 1)
+	d.exited = make(chan error, 1)
 	go func() {
-		defer logFile.Close()
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			fmt.Fprintln(logFile, line)
-			const marker = `msg="stitchd serving" addr=`
-			if i := strings.Index(line, marker); i >= 0 {
-				addr <- strings.Fields(line[i+len(marker):])[0]
-			}
-		}
+		d.exited <- d.daemon.Wait()
+		logFile.Close()
 	}()
 	select {
 	case a := <-addr:
 		d.client = &api.Client{BaseURL: "http://" + a, HTTP: &http.Client{Timeout: 10 * time.Second}}
 		fmt.Fprintf(d.out, "stitchd is serving its API on http://%s\n", a)
 		return nil
+	case err := <-d.exited:
+		d.exited <- err
+		return fmt.Errorf("stitchd exited (%v); see %s", err, logPath)
 	case <-time.After(30 * time.Second):
 		return fmt.Errorf("stitchd did not start; see %s", logPath)
 	case <-ctx.Done():
@@ -256,14 +251,13 @@ func (d *demo) startDaemon(ctx context.Context) error {
 
 // cleanup stops the daemon and removes the demo's sites.
 func (d *demo) cleanup() {
-	if d.daemon != nil && d.daemon.Process != nil {
+	if d.exited != nil {
 		_ = d.daemon.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = d.daemon.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-d.exited:
 		case <-time.After(10 * time.Second):
 			_ = d.daemon.Process.Kill()
+			<-d.exited
 		}
 	}
 	if err := local.Purge(context.Background(), d.cfg.VIM.Prefix); err != nil {

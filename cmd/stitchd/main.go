@@ -50,7 +50,9 @@ func run(args []string) error {
 		return err
 	}
 	level := slog.LevelInfo
-	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	if cfg.LogLevel != "" {
+		_ = level.UnmarshalText([]byte(cfg.LogLevel)) // validated above
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

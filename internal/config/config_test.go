@@ -37,6 +37,7 @@ func TestParseRejects(t *testing.T) {
 		"unknown vim":    {"vim: {type: openstack}\n", "vim.type"},
 		"bad duration":   {"health-timeout: soon\n", "duration"},
 		"negative":       {"vim: {type: local, sites: [{name: a, capacity: {vcpu: -1}}]}\n", "negative"},
+		"bad log level":  {"log-level: loud\n", "log-level"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.yaml))

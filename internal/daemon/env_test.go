@@ -1,12 +1,10 @@
 package daemon
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -199,8 +197,9 @@ func killStrays(stateDir string) {
 
 // daemonProcess runs stitchd as a child process, so a test can SIGKILL it.
 type daemonProcess struct {
-	cmd  *exec.Cmd
-	addr string
+	cmd    *exec.Cmd
+	addr   string
+	exited chan struct{} // closed once the process is reaped
 }
 
 func writeConfig(path string, cfg config.Config) error {
@@ -217,31 +216,22 @@ func startProcess(t testing.TB, cfg config.Config) (*daemonProcess, *api.Client)
 	if err := writeConfig(cfgPath, cfg); err != nil {
 		t.Fatal(err)
 	}
+	logw, addrc := AddrWatcher(testWriter{t})
 	cmd := exec.Command(filepath.Join(binDir, "stitchd"), "--config", cfgPath)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmd.Stderr = logw
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &daemonProcess{cmd: cmd}
-	t.Cleanup(func() { p.kill() })
-	addrc := make(chan string, 1)
+	p := &daemonProcess{cmd: cmd, exited: make(chan struct{})}
 	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			const marker = `msg="stitchd serving" addr=`
-			if i := strings.Index(line, marker); i >= 0 {
-				addrc <- strings.Fields(line[i+len(marker):])[0]
-			}
-			t.Log("stitchd:", line)
-		}
-		_, _ = io.Copy(io.Discard, stderr)
+		_ = cmd.Wait()
+		close(p.exited)
 	}()
+	t.Cleanup(func() { p.kill() })
 	select {
 	case p.addr = <-addrc:
+	case <-p.exited:
+		t.Fatal("stitchd exited before serving")
 	case <-time.After(30 * time.Second):
 		t.Fatal("stitchd did not start serving")
 	}
@@ -249,19 +239,15 @@ func startProcess(t testing.TB, cfg config.Config) (*daemonProcess, *api.Client)
 }
 
 func (p *daemonProcess) kill() {
-	if p.cmd.ProcessState == nil {
-		_ = p.cmd.Process.Kill()
-		_ = p.cmd.Wait()
-	}
+	_ = p.cmd.Process.Kill()
+	<-p.exited
 }
 
 func (p *daemonProcess) stop(t testing.TB) {
 	t.Helper()
 	_ = p.cmd.Process.Signal(os.Interrupt)
-	done := make(chan error, 1)
-	go func() { done <- p.cmd.Wait() }()
 	select {
-	case <-done:
+	case <-p.exited:
 	case <-time.After(15 * time.Second):
 		t.Fatal("stitchd did not stop on SIGINT")
 	}
