@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"flag"
 	"io"
 	"net/http"
 	"strings"
@@ -16,24 +14,12 @@ import (
 )
 
 func TestHelp(t *testing.T) {
-	var out bytes.Buffer
-	if err := run(t.Context(), []string{"-h"}, nil, &out); !errors.Is(err, flag.ErrHelp) {
-		t.Fatalf("run -h = %v", err)
-	}
-	for _, want := range []string{"-listen", "-db", "-slots", "hold", "Retry-After", "STITCH_SLOTS"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("-h does not document %s:\n%s", want, out.String())
-		}
-	}
+	sktest.RequireHelp(t, run, "-listen", "-db", "-slots", "hold", "Retry-After", "STITCH_SLOTS")
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{}, {"--listen", "127.0.0.1:0", "--slots", "-2"}, {"--listen", "127.0.0.1:0", "--slots", "x"}} {
-		var usage *samplekit.UsageError
-		if err := run(t.Context(), args, nil, &bytes.Buffer{}); !errors.As(err, &usage) {
-			t.Errorf("run %q = %v, want a usage error", args, err)
-		}
-	}
+	sktest.RequireUsageErrors(t, run, []string{}, []string{"--listen", "127.0.0.1:0", "--slots", "-2"},
+		[]string{"--listen", "127.0.0.1:0", "--slots", "x"})
 	if err := run(t.Context(), []string{"--listen", "127.0.0.1:0"}, []string{"STITCH_SLOTS=many"}, &bytes.Buffer{}); err == nil {
 		t.Error("STITCH_SLOTS=many accepted")
 	}

@@ -2,10 +2,7 @@ package main
 
 import (
 	"bytes"
-	"errors"
-	"flag"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,16 +11,7 @@ import (
 )
 
 func TestHelp(t *testing.T) {
-	var out bytes.Buffer
-	err := run(t.Context(), []string{"-h"}, nil, &out)
-	if !errors.Is(err, flag.ErrHelp) {
-		t.Fatalf("run -h = %v", err)
-	}
-	for _, want := range []string{"-listen", "-deny-src", "-deny-path", "-deny-method", "-log-level", "STITCH_BINDINGS"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("-h does not document %s:\n%s", want, out.String())
-		}
-	}
+	sktest.RequireHelp(t, run, "-listen", "-deny-src", "-deny-path", "-deny-method", "-log-level", "STITCH_BINDINGS")
 }
 
 func TestUsageErrors(t *testing.T) {
@@ -34,10 +22,7 @@ func TestUsageErrors(t *testing.T) {
 		{"--listen", "127.0.0.1:0", "extra"},
 		{"--bogus"},
 	} {
-		var usage *samplekit.UsageError
-		if err := run(t.Context(), args, nil, &bytes.Buffer{}); !errors.As(err, &usage) {
-			t.Errorf("run %q = %v, want a usage error", args, err)
-		}
+		sktest.RequireUsageErrors(t, run, args)
 	}
 }
 

@@ -3,11 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"flag"
 	"io"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,24 +13,11 @@ import (
 )
 
 func TestHelp(t *testing.T) {
-	var out bytes.Buffer
-	if err := run(t.Context(), []string{"-h"}, nil, &out); !errors.Is(err, flag.ErrHelp) {
-		t.Fatalf("run -h = %v", err)
-	}
-	for _, want := range []string{"-listen", "-policy", "least-conn", "STITCH_BINDINGS"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("-h does not document %s:\n%s", want, out.String())
-		}
-	}
+	sktest.RequireHelp(t, run, "-listen", "-policy", "least-conn", "STITCH_BINDINGS")
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{}, {"--listen", "127.0.0.1:0", "--policy", "random"}} {
-		var usage *samplekit.UsageError
-		if err := run(t.Context(), args, nil, &bytes.Buffer{}); !errors.As(err, &usage) {
-			t.Errorf("run %q = %v, want a usage error", args, err)
-		}
-	}
+	sktest.RequireUsageErrors(t, run, []string{}, []string{"--listen", "127.0.0.1:0", "--policy", "random"})
 }
 
 func TestExampleVNFDArgs(t *testing.T) {

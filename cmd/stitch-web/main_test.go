@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,22 +15,11 @@ import (
 )
 
 func TestHelp(t *testing.T) {
-	var out bytes.Buffer
-	if err := run(t.Context(), []string{"-h"}, nil, &out); !errors.Is(err, flag.ErrHelp) {
-		t.Fatalf("run -h = %v", err)
-	}
-	for _, want := range []string{"-listen", "-backend", "/admin", "STITCH_BINDINGS"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("-h does not document %s:\n%s", want, out.String())
-		}
-	}
+	sktest.RequireHelp(t, run, "-listen", "-backend", "/admin", "STITCH_BINDINGS")
 }
 
 func TestUsageErrors(t *testing.T) {
-	var usage *samplekit.UsageError
-	if err := run(t.Context(), []string{"--backend", "x"}, nil, &bytes.Buffer{}); !errors.As(err, &usage) {
-		t.Errorf("run without --listen = %v, want a usage error", err)
-	}
+	sktest.RequireUsageErrors(t, run, []string{"--backend", "x"})
 }
 
 func TestExampleVNFDArgs(t *testing.T) {
