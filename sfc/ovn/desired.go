@@ -1,0 +1,159 @@
+package ovn
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/stitchnfv/stitch/sfc/nbdb"
+)
+
+// desired is a Network turned into NB rows, each with its identity (the
+// stitch.object tag) so that it can be matched against rows already in NB.
+type desired struct {
+	switches []wantSwitch
+	ports    []wantPort
+	groups   []wantGroup
+}
+
+type wantSwitch struct {
+	key string
+	row nbdb.LogicalSwitch
+}
+
+type wantPort struct {
+	key, switchKey string
+	row            nbdb.LogicalSwitchPort
+}
+
+type wantGroup struct {
+	key      string
+	row      nbdb.PortGroup
+	portKeys []string
+	acls     []wantACL
+}
+
+type wantACL struct {
+	key string
+	row nbdb.ACL
+}
+
+func (n namer) desired(want Network) desired {
+	var d desired
+	for _, sw := range want.Switches {
+		key := "switch/" + sw.Name
+		d.switches = append(d.switches, wantSwitch{key: key, row: nbdb.LogicalSwitch{
+			Name: n.switchName(sw.Name),
+			// subnet only records the CIDR: ports carry static addresses,
+			// so OVN's dynamic allocation from it never kicks in.
+			OtherConfig: map[string]string{"subnet": sw.CIDR.Masked().String()},
+			ExternalIDs: n.tags(key),
+		}})
+		for _, p := range sw.Ports {
+			addrs := []string{strings.ToLower(p.MAC)}
+			for _, ip := range p.IPs {
+				addrs = append(addrs, ip.String())
+			}
+			a := strings.Join(addrs, " ")
+			pkey := "port/" + p.Name
+			d.ports = append(d.ports, wantPort{key: pkey, switchKey: key, row: nbdb.LogicalSwitchPort{
+				Name:         n.portName(p.Name),
+				Addresses:    []string{a},
+				PortSecurity: []string{a},
+				ExternalIDs:  n.tags(pkey),
+			}})
+		}
+	}
+	for _, g := range want.PortGroups {
+		key := "group/" + g.Name
+		pg := n.groupName(g.Name)
+		w := wantGroup{key: key, row: nbdb.PortGroup{Name: pg, ExternalIDs: n.tags(key)}}
+		for _, p := range g.Ports {
+			w.portKeys = append(w.portKeys, "port/"+p)
+		}
+		for _, r := range dedupRules(g.Allow) {
+			w.acls = append(w.acls, n.acl(pg, allowPriority, r.match(pg), nbdb.ACLActionAllowRelated, r.String()))
+		}
+		// Default deny covers all IP (v4 and v6) but not ARP/ND, which the
+		// ports need to resolve each other before any allowed flow.
+		w.acls = append(w.acls, n.acl(pg, denyPriority, "outport == @"+pg+" && ip", nbdb.ACLActionDrop, "deny"))
+		d.groups = append(d.groups, w)
+	}
+	return d
+}
+
+// acl builds a to-lport ACL. Its identity is its content: an ACL whose
+// match changes is a different ACL, replaced rather than updated.
+func (n namer) acl(pg string, prio int, match string, action nbdb.ACLAction, what string) wantACL {
+	key := fmt.Sprintf("acl/%s/%s/%d/%s/%s", pg, nbdb.ACLDirectionToLport, prio, action, match)
+	name := pg + "-" + what
+	if len(name) > 63 { // the schema caps ACL names at 63 characters
+		name = name[:63]
+	}
+	return wantACL{key: key, row: nbdb.ACL{
+		Name:        &name,
+		Direction:   nbdb.ACLDirectionToLport,
+		Priority:    prio,
+		Match:       match,
+		Action:      action,
+		ExternalIDs: n.tags(key),
+	}}
+}
+
+func (r Rule) match(pg string) string {
+	m := "outport == @" + pg + " && ip4"
+	switch {
+	case r.Protocol == "icmp":
+		return m + " && icmp4"
+	case r.Port == 0:
+		return m + " && " + r.Protocol
+	default:
+		return fmt.Sprintf("%s && %s.dst == %d", m, r.Protocol, r.Port)
+	}
+}
+
+func (r Rule) String() string {
+	if r.Port == 0 {
+		return r.Protocol
+	}
+	return fmt.Sprintf("%s%d", r.Protocol, r.Port)
+}
+
+// dedupRules drops repeated rules: two identical ACLs would share one
+// identity and the second would never match anything anyway.
+func dedupRules(rules []Rule) []Rule {
+	seen := map[Rule]bool{}
+	var out []Rule
+	for _, r := range rules {
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// hasAll reports whether got carries every key of want with want's value;
+// extra keys (another tool's annotations) are left alone.
+func hasAll(got, want map[string]string) bool {
+	for k, v := range want {
+		if gv, ok := got[k]; !ok || gv != v {
+			return false
+		}
+	}
+	return true
+}
+
+// merged is got with want's keys written over it, so that updating our keys
+// keeps another tool's.
+func merged(got, want map[string]string) map[string]string {
+	out := maps.Clone(got)
+	if out == nil {
+		out = map[string]string{}
+	}
+	maps.Copy(out, want)
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

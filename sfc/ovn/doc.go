@@ -1,0 +1,29 @@
+// Package ovn renders stitch's view of an NS instance's network into the
+// OVN northbound database through libovsdb: one logical switch per virtual
+// link, one logical switch port with addresses and port security per
+// connection point, and per microservice a port group whose to-lport ACLs
+// allow what its descriptor exposes (allow-related, priority 2000) above a
+// default drop of all other IP traffic (priority 1000).
+//
+// Ownership. Every row stitch writes carries external_ids
+// stitch.owner=stitch, stitch.ns-instance=<NS id> and stitch.object=<its
+// identity within the NS> ("switch/front", "port/web0", "group/web",
+// "acl/..."). Render and Remove read, update and delete only rows carrying
+// the first two, so another writer's rows — even on equal names — are never
+// touched. Reference columns of our rows (a switch's ports, a group's ports
+// and ACLs) are mutated, not overwritten, so what another writer attached
+// to them stays. Names start with the NS id's first 12 hex digits to stay
+// unique in NB and readable in ovn-nbctl output; identity is the tag, not
+// the name.
+//
+// Reconcile. Render diffs the desired rows against the monitored cache and
+// commits the difference in one transaction: new rows with named UUIDs,
+// children before their parents, and non-root rows (ports, ACLs) removed by
+// dropping their last reference so OVSDB garbage-collects them. It then waits
+// until the cache shows the commit, so the next render plans from it. A
+// render of unchanged input sends nothing.
+//
+// Not here yet: chaining through network functions (Logical_Router_Policy
+// reroutes), per-flow pinning of ECMP choices, routers for links spanning
+// sites, and chassis binding.
+package ovn

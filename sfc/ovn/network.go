@@ -1,0 +1,126 @@
+package ovn
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"regexp"
+)
+
+// Network is the desired OVN state of one NS instance. Names are local to
+// the NS; the renderer prefixes them to keep them unique in NB.
+type Network struct {
+	Switches   []Switch
+	PortGroups []PortGroup
+}
+
+// Switch is one virtual link: an L2 segment with its subnet.
+type Switch struct {
+	Name  string
+	CIDR  netip.Prefix
+	Ports []Port
+}
+
+// Port is a connection point on a switch. Port security pins it to its own
+// MAC and IPs so an instance cannot spoof another's addresses.
+type Port struct {
+	Name string
+	MAC  string
+	IPs  []netip.Addr
+}
+
+// PortGroup gathers the ports of one microservice. IP traffic to them is
+// dropped unless one of Allow admits it (the descriptor's exposed ports).
+type PortGroup struct {
+	Name  string
+	Ports []string // names of Ports in the same Network
+	Allow []Rule
+}
+
+// Rule admits IPv4 traffic of one protocol to one destination port.
+type Rule struct {
+	Protocol string // "tcp", "udp" or "icmp"
+	Port     uint16 // destination port; 0 admits any port; must be 0 for icmp
+}
+
+// ACL priorities: allow rules outrank the group's default drop. Both sit in
+// the middle of OVN's 0..32767 range so operators can override either way.
+const (
+	allowPriority = 2000
+	denyPriority  = 1000
+)
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$`)
+
+// validate checks want before anything is written, naming the field path,
+// so bad input changes nothing in NB.
+func (want Network) validate() error {
+	var errs []error
+	bad := func(path string, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...)))
+	}
+	switches := map[string]bool{}
+	ports := map[string]bool{}
+	for i, sw := range want.Switches {
+		p := fmt.Sprintf("switches[%d]", i)
+		if !nameRE.MatchString(sw.Name) {
+			bad(p+".name", "%q is not a valid name (%s)", sw.Name, nameRE)
+		} else if switches[sw.Name] {
+			bad(p+".name", "duplicate switch %q", sw.Name)
+		}
+		switches[sw.Name] = true
+		if !sw.CIDR.IsValid() {
+			bad(p+".cidr", "missing or invalid")
+		}
+		for j, port := range sw.Ports {
+			pp := fmt.Sprintf("%s.ports[%d]", p, j)
+			if !nameRE.MatchString(port.Name) {
+				bad(pp+".name", "%q is not a valid name", port.Name)
+			} else if ports[port.Name] {
+				bad(pp+".name", "duplicate port %q (port names are unique per NS)", port.Name)
+			}
+			ports[port.Name] = true
+			if _, err := net.ParseMAC(port.MAC); err != nil {
+				bad(pp+".mac", "%v", err)
+			}
+			if len(port.IPs) == 0 {
+				bad(pp+".ips", "at least one address is needed for port security")
+			}
+			for k, ip := range port.IPs {
+				if sw.CIDR.IsValid() && !sw.CIDR.Contains(ip) {
+					bad(fmt.Sprintf("%s.ips[%d]", pp, k), "%v is outside the switch's %v", ip, sw.CIDR)
+				}
+			}
+		}
+	}
+	groups := map[string]bool{}
+	for i, g := range want.PortGroups {
+		p := fmt.Sprintf("portGroups[%d]", i)
+		if !nameRE.MatchString(g.Name) {
+			bad(p+".name", "%q is not a valid name", g.Name)
+		} else if n := groupIdent(g.Name); groups[n] {
+			bad(p+".name", "%q collides with another group once made an OVN identifier (%s)", g.Name, n)
+		} else {
+			groups[n] = true
+		}
+		for j, name := range g.Ports {
+			if !ports[name] {
+				bad(fmt.Sprintf("%s.ports[%d]", p, j), "no port %q in this network", name)
+			}
+		}
+		for j, r := range g.Allow {
+			rp := fmt.Sprintf("%s.allow[%d]", p, j)
+			switch r.Protocol {
+			case "tcp", "udp":
+			case "icmp":
+				if r.Port != 0 {
+					bad(rp+".port", "icmp has no ports")
+				}
+			default:
+				bad(rp+".protocol", "%q is not tcp, udp or icmp", r.Protocol)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
