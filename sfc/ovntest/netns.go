@@ -1,0 +1,107 @@
+package ovntest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netns"
+)
+
+// nsSeq numbers the namespaces of one test binary; together with the pid it
+// makes names unique across parallel tests and parallel test binaries
+// (go test ./... runs packages concurrently).
+var nsSeq atomic.Uint64
+
+// uniqueName returns prefix plus the pid and a sequence number, for
+// namespaces, which live in one host-wide directory (/run/netns).
+func uniqueName(prefix string) string {
+	return fmt.Sprintf("%s%d-%d", prefix, os.Getpid(), nsSeq.Add(1))
+}
+
+// addNetNS creates a named network namespace with its loopback up and
+// deletes it when t ends. Deleting the namespace also destroys every
+// interface still inside it (veth ends, OVS tap devices).
+func addNetNS(t testing.TB, name string) {
+	t.Helper()
+	ip(t, "netns", "add", name)
+	t.Cleanup(func() {
+		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
+			t.Errorf("ovntest: ip netns del %s: %v: %s", name, err, out)
+		}
+	})
+	ip(t, "-n", name, "link", "set", "lo", "up")
+}
+
+// ip runs iproute2's ip and fails t on error.
+func ip(t testing.TB, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+		t.Fatalf("ovntest: ip %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+}
+
+// InNetNS runs fn on an OS thread switched into the named network
+// namespace, then switches the thread back. Sockets fn creates (listeners,
+// dialled connections) stay in that namespace after InNetNS returns, so a
+// test can serve and dial from workload namespaces without helper
+// processes. Close them before the namespace is deleted.
+func InNetNS(name string, fn func() error) error {
+	// The namespace is a property of the thread: pin the goroutine to it so
+	// the runtime cannot move fn elsewhere halfway through.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	orig, err := netns.Get()
+	if err != nil {
+		return fmt.Errorf("current netns: %w", err)
+	}
+	defer orig.Close()
+	target, err := netns.GetFromName(name)
+	if err != nil {
+		return fmt.Errorf("netns %s: %w", name, err)
+	}
+	defer target.Close()
+	if err := netns.Set(target); err != nil {
+		return fmt.Errorf("enter netns %s: %w", name, err)
+	}
+	defer func() {
+		// A thread left in the wrong namespace must never run other
+		// goroutines; if switching back fails, keep the thread locked so
+		// the runtime discards it when this goroutine ends.
+		if err := netns.Set(orig); err != nil {
+			runtime.LockOSThread()
+		}
+	}()
+	return fn()
+}
+
+// poll calls cond until it reports done, fails, or timeout passes. Polling
+// quickly is far faster than fixed sleeps: OVN converges in milliseconds.
+func poll(ctx context.Context, timeout time.Duration, what string, cond func() (bool, error)) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var last error
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		done, err := cond()
+		if done {
+			return nil
+		}
+		if err != nil {
+			last = err
+		}
+		select {
+		case <-ctx.Done():
+			if last != nil {
+				return fmt.Errorf("waiting for %s: %w (last error: %w)", what, ctx.Err(), last)
+			}
+			return fmt.Errorf("waiting for %s: %w", what, ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+}
