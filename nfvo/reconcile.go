@@ -11,39 +11,6 @@ import (
 	"github.com/stitchnfv/stitch/internal/store"
 )
 
-// run carries one reconcile pass of an operation.
-type run struct {
-	opID  string
-	start time.Time
-	mu    sync.Mutex
-	path  timing // critical path, summed over layers
-}
-
-// timing is where one instance's bring-up spent its time.
-type timing struct {
-	vim  time.Duration // VIM calls
-	wait time.Duration // program start to healthy
-}
-
-func (t timing) total() time.Duration { return t.vim + t.wait }
-
-// addVIM adds VIM time spent on the critical path (removals, networks).
-func (r *run) addVIM(d time.Duration) {
-	r.mu.Lock()
-	r.path.vim += d
-	r.mu.Unlock()
-}
-
-func slowest(ts []timing) timing {
-	var out timing
-	for _, t := range ts {
-		if t.total() > out.total() {
-			out = t
-		}
-	}
-	return out
-}
-
 // process is the runner's entry: it advances the NS instance's current
 // operation, if any, until it ends or fails.
 func (o *Orchestrator) process(ctx context.Context, nsID string) {
@@ -139,8 +106,6 @@ func (o *Orchestrator) finish(ctx context.Context, nsID string, r *run, runErr e
 	o.log.Info("operation ended", "op", op.ID, "type", op.LcmOperationType, "state", op.OperationState, "err", runErr)
 	o.notify.opChanged(op)
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func problemFor(err error) *Problem {
 	p := &Problem{Status: http.StatusInternalServerError, Title: "Operation failed", Detail: err.Error()}
