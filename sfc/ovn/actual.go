@@ -20,11 +20,17 @@ type actual struct {
 	ports    map[string]*nbdb.LogicalSwitchPort
 	groups   map[string]*nbdb.PortGroup
 	acls     map[string]*nbdb.ACL
+	routers  map[string]*nbdb.LogicalRouter
+	rports   map[string]*nbdb.LogicalRouterPort
+	policies map[string]*nbdb.LogicalRouterPolicy
 
 	allSwitches []nbdb.LogicalSwitch
 	allPorts    []nbdb.LogicalSwitchPort
 	allGroups   []nbdb.PortGroup
 	allACLs     []nbdb.ACL
+	allRouters  []nbdb.LogicalRouter
+	allRPorts   []nbdb.LogicalRouterPort
+	allPolicies []nbdb.LogicalRouterPolicy
 }
 
 func (c *Client) actual(ctx context.Context, n namer) (actual, error) {
@@ -42,6 +48,18 @@ func (c *Client) actual(ctx context.Context, n namer) (actual, error) {
 	if err := list(ctx, c, n, &nbdb.ACL{ExternalIDs: tag}, &a.allACLs, func(r nbdb.ACL) map[string]string { return r.ExternalIDs }); err != nil {
 		return a, fmt.Errorf("list ACLs: %w", err)
 	}
+	if err := list(ctx, c, n, &nbdb.LogicalRouter{ExternalIDs: tag}, &a.allRouters, func(r nbdb.LogicalRouter) map[string]string { return r.ExternalIDs }); err != nil {
+		return a, fmt.Errorf("list logical routers: %w", err)
+	}
+	if err := list(ctx, c, n, &nbdb.LogicalRouterPort{ExternalIDs: tag}, &a.allRPorts, func(r nbdb.LogicalRouterPort) map[string]string { return r.ExternalIDs }); err != nil {
+		return a, fmt.Errorf("list logical router ports: %w", err)
+	}
+	if err := list(ctx, c, n, &nbdb.LogicalRouterPolicy{ExternalIDs: tag}, &a.allPolicies, func(r nbdb.LogicalRouterPolicy) map[string]string { return r.ExternalIDs }); err != nil {
+		return a, fmt.Errorf("list logical router policies: %w", err)
+	}
+	a.routers = index(a.allRouters, func(r *nbdb.LogicalRouter) (string, string) { return r.UUID, r.ExternalIDs[KeyObject] })
+	a.rports = index(a.allRPorts, func(r *nbdb.LogicalRouterPort) (string, string) { return r.UUID, r.ExternalIDs[KeyObject] })
+	a.policies = index(a.allPolicies, func(r *nbdb.LogicalRouterPolicy) (string, string) { return r.UUID, r.ExternalIDs[KeyObject] })
 	a.switches = index(a.allSwitches, func(r *nbdb.LogicalSwitch) (string, string) { return r.UUID, r.ExternalIDs[KeyObject] })
 	a.ports = index(a.allPorts, func(r *nbdb.LogicalSwitchPort) (string, string) { return r.UUID, r.ExternalIDs[KeyObject] })
 	a.groups = index(a.allGroups, func(r *nbdb.PortGroup) (string, string) { return r.UUID, r.ExternalIDs[KeyObject] })

@@ -39,6 +39,7 @@ func Dial(ctx context.Context, endpoint string, log *slog.Logger) (*Client, erro
 	byNS := []model.ClientIndex{{Columns: []model.ColumnKey{{Column: "external_ids", Key: KeyNS}}}}
 	dbModel.SetIndexes(map[string][]model.ClientIndex{
 		"Logical_Switch": byNS, "Logical_Switch_Port": byNS, "Port_Group": byNS, "ACL": byNS,
+		"Logical_Router": byNS, "Logical_Router_Port": byNS, "Logical_Router_Policy": byNS,
 	})
 	// libovsdb logs every cache update through logr at its default level;
 	// stitch logs what it changed itself, with slog.
@@ -55,6 +56,9 @@ func Dial(ctx context.Context, endpoint string, log *slog.Logger) (*Client, erro
 		client.WithTable(&nbdb.LogicalSwitchPort{}),
 		client.WithTable(&nbdb.PortGroup{}),
 		client.WithTable(&nbdb.ACL{}),
+		client.WithTable(&nbdb.LogicalRouter{}),
+		client.WithTable(&nbdb.LogicalRouterPort{}),
+		client.WithTable(&nbdb.LogicalRouterPolicy{}),
 	)
 	if _, err := ovs.Monitor(ctx, mon); err != nil {
 		ovs.Close()

@@ -15,6 +15,7 @@ type desired struct {
 	switches []wantSwitch
 	ports    []wantPort
 	groups   []wantGroup
+	routers  []wantRouter
 }
 
 type wantSwitch struct {
@@ -56,11 +57,15 @@ func (n namer) desired(want Network) desired {
 				addrs = append(addrs, ip.String())
 			}
 			a := strings.Join(addrs, " ")
+			sec := a
+			if p.Forwards {
+				sec = addrs[0]
+			}
 			pkey := "port/" + p.Name
 			d.ports = append(d.ports, wantPort{key: pkey, switchKey: key, row: nbdb.LogicalSwitchPort{
 				Name:         n.portName(p.Name),
 				Addresses:    []string{a},
-				PortSecurity: []string{a},
+				PortSecurity: []string{sec},
 				ExternalIDs:  n.tags(pkey),
 			}})
 		}
@@ -80,6 +85,7 @@ func (n namer) desired(want Network) desired {
 		w.acls = append(w.acls, n.acl(pg, denyPriority, "outport == @"+pg+" && ip", nbdb.ACLActionDrop, "deny"))
 		d.groups = append(d.groups, w)
 	}
+	n.routers(&d, want)
 	return d
 }
 

@@ -23,7 +23,13 @@
 // until the cache shows the commit, so the next render plans from it. A
 // render of unchanged input sends nothing.
 //
-// Not here yet: chaining through network functions (Logical_Router_Policy
-// reroutes), per-flow pinning of ECMP choices, routers for links spanning
-// sites, and chassis binding.
+// Chaining. A Router joins switches; its Policies are Logical_Router_Policy
+// reroutes that walk a chain's traffic through the instances of each
+// network function in order (identity "router/..", "rport/..", "rpeer/..",
+// "policy/<router>/<priority>/<match>"). The design, and what OVN 23.03's
+// stateless ECMP means for flows when instances change, is in
+// docs/chaining.md.
+//
+// Not here yet: pinning flows to an instance across scale events, routers
+// for links spanning sites, and chassis binding.
 package ovn

@@ -50,6 +50,18 @@ type namer struct {
 func (n namer) switchName(name string) string { return n.prefix + "-" + name }
 func (n namer) portName(name string) string   { return n.prefix + "-" + name }
 
+func (n namer) routerName(name string) string { return n.prefix + "-" + name }
+
+// routerPortName is "<prefix>-<router>:<switch>". The colon, which stitch
+// names may not contain, keeps it apart from any workload port's name.
+func (n namer) routerPortName(router, sw string) string { return n.prefix + "-" + router + ":" + sw }
+
+// routerPeerName names the switch port peering with a router port; it
+// differs from the router port's name because both become SB port bindings.
+func (n namer) routerPeerName(router, sw string) string {
+	return n.routerPortName(router, sw) + ":peer"
+}
+
 // groupName starts with a letter because an OVN identifier may not start
 // with a digit, which a hex prefix may.
 func (n namer) groupName(name string) string { return "pg_" + n.prefix + "_" + groupIdent(name) }

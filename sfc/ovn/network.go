@@ -13,6 +13,7 @@ import (
 type Network struct {
 	Switches   []Switch
 	PortGroups []PortGroup
+	Routers    []Router
 }
 
 // Switch is one virtual link: an L2 segment with its subnet.
@@ -28,6 +29,12 @@ type Port struct {
 	Name string
 	MAC  string
 	IPs  []netip.Addr
+	// Forwards marks the ingress of a routed network function (a chain
+	// hop): it receives and sends packets of other hosts' addresses, so
+	// its port security pins only the MAC. OVN would otherwise drop what
+	// the router reroutes to it (destination not its IP) and what it
+	// forwards on (source not its IP).
+	Forwards bool
 }
 
 // PortGroup gathers the ports of one microservice. IP traffic to them is
@@ -122,5 +129,6 @@ func (want Network) validate() error {
 			}
 		}
 	}
+	errs = append(errs, want.validateRouters())
 	return errors.Join(errs...)
 }

@@ -106,11 +106,14 @@ func (c *Client) plan(n namer, d desired, a actual) (plan, error) {
 			continue
 		}
 		portUUID[w.key], keepPort[got.UUID] = got.UUID, true
-		if got.Name != w.row.Name || !slices.Equal(got.Addresses, w.row.Addresses) ||
-			!slices.Equal(got.PortSecurity, w.row.PortSecurity) || !hasAll(got.ExternalIDs, w.row.ExternalIDs) {
-			row := nbdb.LogicalSwitchPort{UUID: got.UUID, Name: w.row.Name, Addresses: w.row.Addresses,
-				PortSecurity: w.row.PortSecurity, ExternalIDs: merged(got.ExternalIDs, w.row.ExternalIDs)}
-			if err := add(c.ovs.Where(&row).Update(&row, &row.Name, &row.Addresses, &row.PortSecurity, &row.ExternalIDs)); err != nil {
+		if got.Name != w.row.Name || got.Type != w.row.Type || !slices.Equal(got.Addresses, w.row.Addresses) ||
+			!slices.Equal(got.PortSecurity, w.row.PortSecurity) || !hasAll(got.Options, w.row.Options) ||
+			!hasAll(got.ExternalIDs, w.row.ExternalIDs) {
+			row := nbdb.LogicalSwitchPort{UUID: got.UUID, Name: w.row.Name, Type: w.row.Type, Addresses: w.row.Addresses,
+				PortSecurity: w.row.PortSecurity, Options: merged(got.Options, w.row.Options),
+				ExternalIDs: merged(got.ExternalIDs, w.row.ExternalIDs)}
+			if err := add(c.ovs.Where(&row).Update(&row, &row.Name, &row.Type, &row.Addresses, &row.PortSecurity,
+				&row.Options, &row.ExternalIDs)); err != nil {
 				return p, fmt.Errorf("update port %s: %w", row.Name, err)
 			}
 			p.ch.Updated = append(p.ch.Updated, "Logical_Switch_Port "+row.Name)
@@ -158,6 +161,9 @@ func (c *Client) plan(n namer, d desired, a actual) (plan, error) {
 	}
 
 	if err := c.planGroups(&p, d, a, portUUID, add); err != nil {
+		return p, err
+	}
+	if err := c.planRouters(&p, d, a, add); err != nil {
 		return p, err
 	}
 
