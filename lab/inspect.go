@@ -49,8 +49,19 @@ type LinkInfo struct {
 	A, B string
 	WAN  Impairment
 	// Applied is false when WAN delay/jitter/loss were recorded but not
-	// put on the link (no netem, allowed by AllowUnappliedImpairments).
+	// put on the link (no relay nor netem, allowed by
+	// AllowUnappliedImpairments), or when the link's relay no longer runs.
 	Applied bool
+	// Relay is set for a link carried by stitch-wanrelay.
+	Relay *RelayInfo `json:",omitempty"`
+}
+
+// RelayInfo is the stitch-wanrelay process carrying a link's impairment.
+type RelayInfo struct {
+	NetNS   string // the WAN namespace between the two nodes
+	PID     int
+	Running bool
+	Log     string
 }
 
 // Node returns the node of that name.
@@ -81,7 +92,13 @@ func (r *Runner) Inspect(ctx context.Context, name string) (*Lab, error) {
 		lab.Nodes = append(lab.Nodes, NodeInfo{Name: n.Name, Kind: n.Kind, Site: n.Site, NetNS: n.NetNS, PID: n.PID, Log: n.Log, Interfaces: ifs})
 	}
 	for _, l := range st.Links {
-		lab.Links = append(lab.Links, LinkInfo{A: l.A, B: l.B, WAN: l.WAN, Applied: l.Applied})
+		li := LinkInfo{A: l.A, B: l.B, WAN: l.WAN, Applied: l.Applied}
+		if l.WANNetNS != "" {
+			running := relayRunning(l.RelayPID, l.RelayStart)
+			li.Relay = &RelayInfo{NetNS: l.WANNetNS, PID: l.RelayPID, Running: running, Log: l.RelayLog}
+			li.Applied = l.Applied && running
+		}
+		lab.Links = append(lab.Links, li)
 	}
 	return lab, nil
 }

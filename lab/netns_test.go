@@ -253,8 +253,9 @@ func TestDeployImpairments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// NoRelay: this test is about tc, whether or not a relay is on PATH.
 	if haveNetem {
-		lab, err := r.Deploy(ctx, topo, DeployOptions{})
+		lab, err := r.Deploy(ctx, topo, DeployOptions{NoRelay: true})
 		if err != nil || !lab.Links[0].Applied {
 			t.Fatalf("Deploy with netem: %+v, %v", lab, err)
 		}
@@ -264,13 +265,13 @@ func TestDeployImpairments(t *testing.T) {
 		return
 	}
 	// No netem: refused, and nothing created (not even the probe namespace).
-	_, err = r.Deploy(ctx, topo, DeployOptions{})
+	_, err = r.Deploy(ctx, topo, DeployOptions{NoRelay: true})
 	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "a:eth1--b:eth1") {
 		t.Fatalf("Deploy without netem: %v, want ErrUnsupported naming the link", err)
 	}
 	assertNothingLeft(t, r, topo)
 
-	lab, err := r.Deploy(ctx, topo, DeployOptions{AllowUnappliedImpairments: true})
+	lab, err := r.Deploy(ctx, topo, DeployOptions{AllowUnappliedImpairments: true, NoRelay: true})
 	if err != nil {
 		t.Fatalf("Deploy allowing unapplied impairments: %v", err)
 	}

@@ -34,6 +34,14 @@ type DeployOptions struct {
 	// recorded in the lab's state and a warning is logged and returned.
 	// Without it such a lab is refused with ErrUnsupported.
 	AllowUnappliedImpairments bool
+	// RelayCommand is the stitch-wanrelay binary that carries the WAN
+	// impairments of links with delay, jitter or loss. "" looks for it next
+	// to the running executable, then on PATH; without one, such links
+	// need tc netem (or AllowUnappliedImpairments).
+	RelayCommand string
+	// NoRelay never uses a relay: delay, jitter and loss need tc netem
+	// (or AllowUnappliedImpairments), as on a host without the relay.
+	NoRelay bool
 	// UseContainerlab hands the file to the containerlab binary instead of
 	// realising it with namespaces. Not implemented yet: ErrUnsupported.
 	UseContainerlab bool
@@ -98,10 +106,14 @@ func (r *Runner) Deploy(ctx context.Context, t *Topology, opts DeployOptions) (*
 	if err := writeState(dir, st); err != nil {
 		return nil, errors.Join(err, os.RemoveAll(dir))
 	}
-	haveNetem, warnings, err := r.checkImpairments(ctx, t, opts)
+	relay := ""
+	if !opts.NoRelay {
+		relay = findRelay(opts.RelayCommand)
+	}
+	haveNetem, warnings, err := r.checkImpairments(ctx, t, opts, relay != "")
 	if err == nil {
 		st.Warnings = warnings
-		err = r.realise(ctx, t, st, dir, haveNetem, opts.AllowUnappliedImpairments)
+		err = r.realise(ctx, t, st, dir, realiseOpts{relay: relay, haveNetem: haveNetem, allowUnapplied: opts.AllowUnappliedImpairments})
 	}
 	if err != nil {
 		if derr := r.destroy(context.WithoutCancel(ctx), t.Name); derr != nil {
@@ -113,9 +125,12 @@ func (r *Runner) Deploy(ctx context.Context, t *Topology, opts DeployOptions) (*
 	return r.Inspect(ctx, t.Name)
 }
 
-// checkImpairments probes for netem when a link needs it and decides
-// whether the lab may go ahead without it.
-func (r *Runner) checkImpairments(ctx context.Context, t *Topology, opts DeployOptions) (bool, []string, error) {
+// checkImpairments probes for netem when a link needs it and there is no
+// relay to carry it, and decides whether the lab may go ahead without it.
+func (r *Runner) checkImpairments(ctx context.Context, t *Topology, opts DeployOptions, haveRelay bool) (bool, []string, error) {
+	if haveRelay {
+		return false, nil, nil
+	}
 	var need []string
 	for _, l := range t.Links {
 		if l.WAN.NeedsNetem() {
@@ -132,17 +147,24 @@ func (r *Runner) checkImpairments(ctx context.Context, t *Topology, opts DeployO
 	if have {
 		return true, nil, nil
 	}
-	msg := fmt.Sprintf("links %s ask for delay/jitter/loss, which need tc netem; this kernel has none", strings.Join(need, ", "))
+	msg := fmt.Sprintf("links %s ask for delay/jitter/loss, which need %s or tc netem; there is neither", strings.Join(need, ", "), RelayBinary)
 	if !opts.AllowUnappliedImpairments {
-		return false, nil, fmt.Errorf("%w: %s (set AllowUnappliedImpairments to deploy anyway)", ErrUnsupported, msg)
+		return false, nil, fmt.Errorf("%w: %s (install %s next to this program or on PATH, or set AllowUnappliedImpairments to deploy anyway)", ErrUnsupported, msg, RelayBinary)
 	}
 	r.log.WarnContext(ctx, "WAN impairments not applied", "lab", t.Name, "links", need, "reason", "no tc netem")
 	return false, []string{msg}, nil
 }
 
-// realise creates everything, recording each namespace in the state file
-// as soon as it exists.
-func (r *Runner) realise(ctx context.Context, t *Topology, st *labState, dir string, haveNetem, allowUnapplied bool) error {
+// realiseOpts is how realise puts WAN impairments on links.
+type realiseOpts struct {
+	relay          string // stitch-wanrelay binary; "" if none
+	haveNetem      bool
+	allowUnapplied bool
+}
+
+// realise creates everything, recording each namespace and relay in the
+// state file as soon as it exists.
+func (r *Runner) realise(ctx context.Context, t *Topology, st *labState, dir string, o realiseOpts) error {
 	for _, n := range t.Nodes {
 		ns := NetNSName(t, n.Name)
 		if err := createNetNS(ns); err != nil {
@@ -158,13 +180,19 @@ func (r *Runner) realise(ctx context.Context, t *Topology, st *labState, dir str
 		}
 	}
 	for _, l := range t.Links {
+		if o.relay != "" && l.WAN.NeedsNetem() {
+			if err := r.realiseRelayed(ctx, t, l, st, dir, o.relay); err != nil {
+				return fmt.Errorf("link %s--%s: %w", l.A, l.B, err)
+			}
+			continue
+		}
 		if err := createLink(t, l); err != nil {
 			return fmt.Errorf("link %s--%s: %w", l.A, l.B, err)
 		}
 		ls := linkState{A: l.A.String(), B: l.B.String(), WAN: l.WAN, Applied: true}
 		for _, ep := range []Endpoint{l.A, l.B} {
-			err := applyImpairment(ctx, NetNSName(t, ep.Node), ep.Interface, l.WAN, haveNetem)
-			if errors.Is(err, ErrUnsupported) && allowUnapplied {
+			err := applyImpairment(ctx, NetNSName(t, ep.Node), ep.Interface, l.WAN, o.haveNetem)
+			if errors.Is(err, ErrUnsupported) && o.allowUnapplied {
 				ls.Applied = false // checkImpairments has warned
 				continue
 			}
@@ -220,6 +248,13 @@ func (r *Runner) destroy(ctx context.Context, name string) error {
 		return err
 	}
 	var errs []error
+	for _, l := range st.Links {
+		if err := stopRelay(ctx, l.RelayPID, l.RelayStart); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	// The sweep also ends a relay a crash left unrecorded: relays run
+	// inside their WAN namespace.
 	for i := len(st.Namespaces) - 1; i >= 0; i-- {
 		ns := st.Namespaces[i]
 		if err := killNetNSProcs(ctx, ns); err != nil {

@@ -39,6 +39,13 @@ type linkState struct {
 	// Applied is false when the impairment (beyond rate) could not be
 	// put on the link and the caller allowed that.
 	Applied bool `json:"applied"`
+	// WANNetNS, RelayPID and RelayStart (clock ticks since boot, from
+	// /proc/<pid>/stat) are set for a link carried by stitch-wanrelay;
+	// pid and start time together identify the process to kill.
+	WANNetNS   string `json:"wan_netns,omitempty"`
+	RelayPID   int    `json:"relay_pid,omitempty"`
+	RelayStart uint64 `json:"relay_start,omitempty"`
+	RelayLog   string `json:"relay_log,omitempty"`
 }
 
 const stateFile = "state.json"

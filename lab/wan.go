@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -152,4 +153,60 @@ func parseRate(s string) (uint64, error) {
 		return uint64(bits), nil
 	}
 	return 0, fmt.Errorf("%q is not a rate such as 100mbit (units: bit, kbit, mbit, gbit, tbit, bps, kbps, mbps, gbps)", s)
+}
+
+// ParseWAN parses stitch.wan.* values written as the labels write them
+// ("20ms", "2ms", "0.1%", "100mbit"); "" leaves a value unset. It is how
+// stitch-wanrelay reads its flags, so the relay and the labels agree.
+func ParseWAN(delay, jitter, loss, rate string) (Impairment, error) {
+	var imp Impairment
+	var errs []error
+	if delay != "" {
+		d, err := parseWANDuration(delay)
+		imp.Delay, errs = d, append(errs, wrapArg("delay", err))
+	}
+	if jitter != "" {
+		d, err := parseWANDuration(jitter)
+		imp.Jitter, errs = d, append(errs, wrapArg("jitter", err))
+	}
+	if loss != "" {
+		v, err := parsePercent(loss)
+		imp.LossPercent, errs = v, append(errs, wrapArg("loss", err))
+	}
+	if rate != "" {
+		v, err := parseRate(rate)
+		imp.RateBits, errs = v, append(errs, wrapArg("rate", err))
+	}
+	if imp.Jitter > 0 && imp.Delay == 0 {
+		errs = append(errs, errors.New("jitter needs a delay"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Impairment{}, err
+	}
+	return imp, nil
+}
+
+func wrapArg(name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// relayArgs are the stitch-wanrelay flags carrying imp, in ParseWAN's syntax.
+func (i Impairment) relayArgs() []string {
+	var args []string
+	if i.Delay > 0 {
+		args = append(args, "--delay", i.Delay.String())
+	}
+	if i.Jitter > 0 {
+		args = append(args, "--jitter", i.Jitter.String())
+	}
+	if i.LossPercent > 0 {
+		args = append(args, "--loss", strconv.FormatFloat(i.LossPercent, 'f', -1, 64)+"%")
+	}
+	if i.RateBits > 0 {
+		args = append(args, "--rate", strconv.FormatUint(i.RateBits, 10)+"bit")
+	}
+	return args
 }

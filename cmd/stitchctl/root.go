@@ -128,6 +128,7 @@ Exit codes: 0 success, 1 the API refused or the operation failed, 2 usage error.
 		a.nsCmd(),
 		a.opCmd(),
 		a.subscriptionCmd(),
+		a.labCmd(),
 	)
 	return root
 }
