@@ -2,6 +2,7 @@ package local
 
 import (
 	"fmt"
+	"github.com/stitchnfv/stitch/internal/testenv"
 	"os"
 	"strings"
 	"syscall"
@@ -18,7 +19,7 @@ func TestCgroupV2Clone3(t *testing.T) {
 	cfg := testConfig(t)
 	v2, _, err := cgroupMounts()
 	if err != nil || v2 == "" {
-		t.Skip("no cgroup2 hierarchy mounted")
+		testenv.Unavailable(t, "no cgroup2 hierarchy is mounted")
 	}
 	c := &cgroups{v2: true, rel: cgroupParent + "/" + cfg.Prefix, roots: map[string]string{}, mounts: []string{v2}}
 	if err := c.setupParents(); err != nil {

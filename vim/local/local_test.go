@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/stitchnfv/stitch/internal/testenv"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -524,7 +525,7 @@ func TestCgroupLimits(t *testing.T) {
 	t.Parallel()
 	d := newDriver(t)
 	if d.cg == nil {
-		t.Skip("no cgroup controllers on this host")
+		testenv.Unavailable(t, "this host offers no cgroup controllers")
 	}
 	spec := sleeper("limited")
 	spec.VCPU, spec.MemoryMB = 1, 64
