@@ -3,7 +3,6 @@ package samplekit_test
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/stitchnfv/stitch/internal/testenv"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"github.com/stitchnfv/stitch/internal/samplekit"
 	"github.com/stitchnfv/stitch/internal/samplekit/backend"
 	"github.com/stitchnfv/stitch/internal/samplekit/sktest"
+	"github.com/stitchnfv/stitch/internal/testenv"
 )
 
 type page struct {

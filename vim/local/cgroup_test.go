@@ -2,13 +2,14 @@ package local
 
 import (
 	"fmt"
-	"github.com/stitchnfv/stitch/internal/testenv"
 	"os"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/vishvananda/netns"
+
+	"github.com/stitchnfv/stitch/internal/testenv"
 )
 
 // TestCgroupV2Clone3 exercises the cgroup v2 start path (clone3 with

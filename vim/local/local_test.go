@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/stitchnfv/stitch/internal/testenv"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/stitchnfv/stitch/internal/testenv"
 	"github.com/stitchnfv/stitch/vim"
 )
 
