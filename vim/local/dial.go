@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/stitchnfv/stitch/internal/namedns"
 	"github.com/stitchnfv/stitch/vim"
 )
 
@@ -48,7 +49,7 @@ func (d *Driver) DialContext(ctx context.Context, siteName, network, address str
 		network = "tcp"
 	}
 	var conn net.Conn
-	err := inNetNS(s.ns, func() error {
+	err := namedns.Do(s.ns, func() error {
 		c, err := dialer.DialContext(ctx, network, address)
 		conn = c
 		return err

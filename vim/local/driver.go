@@ -35,6 +35,7 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
+	"github.com/stitchnfv/stitch/internal/namedns"
 	"github.com/stitchnfv/stitch/vim"
 )
 
@@ -224,7 +225,7 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 	if d.cg, err = detectCgroups(d.prefix); err != nil {
 		d.log.Warn("cgroups unavailable: instances run without CPU and memory limits", "reason", err)
 	}
-	if err := prepareNetnsDir(); err != nil {
+	if err := namedns.PrepareDir(); err != nil {
 		return nil, err
 	}
 	for _, s := range d.siteList {
@@ -276,18 +277,18 @@ func lockFile(path string) (*os.File, error) {
 // openSite opens (creating when needed) the site namespace and configures
 // it: loopback up, IPv4 forwarding on.
 func (d *Driver) openSite(s *site) error {
-	h, err := openNetNS(s.nsName)
+	h, err := namedns.Open(s.nsName)
 	if errors.Is(err, fs.ErrNotExist) {
-		if err := deleteNetNS(s.nsName); err != nil { // a file without its mount
+		if err := namedns.Delete(s.nsName); err != nil { // a file without its mount
 			return err
 		}
-		h, err = createNetNS(s.nsName)
+		h, err = namedns.Create(s.nsName)
 	}
 	if err != nil {
 		return fmt.Errorf("site %s: %w", s.name, err)
 	}
 	s.ns = h
-	err = inNetNS(h, func() error {
+	err = namedns.Do(h, func() error {
 		if err := configureNetNS(); err != nil {
 			return err
 		}

@@ -10,6 +10,8 @@ import (
 	"github.com/google/gopacket/layers"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/stitchnfv/stitch/internal/namedns"
 )
 
 // announce sends gratuitous ARPs for a new instance's address, from inside
@@ -43,7 +45,7 @@ func (d *Driver) announce(netnsName string, ifindex int, mac net.HardwareAddr, i
 				case <-time.After(time.Second):
 				}
 			}
-			ns, err := openNetNS(netnsName)
+			ns, err := namedns.Open(netnsName)
 			if err != nil {
 				return // the instance is gone
 			}
@@ -59,7 +61,7 @@ func (d *Driver) announce(netnsName string, ifindex int, mac net.HardwareAddr, i
 
 // sendFrame transmits a raw Ethernet frame on an interface of ns.
 func sendFrame(ns netns.NsHandle, ifindex int, frame []byte) error {
-	return inNetNS(ns, func() error {
+	return namedns.Do(ns, func() error {
 		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
 			return fmt.Errorf("gratuitous ARP: socket: %w", err)

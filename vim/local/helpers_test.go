@@ -16,6 +16,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 
+	"github.com/stitchnfv/stitch/internal/namedns"
 	"github.com/stitchnfv/stitch/internal/testenv"
 	"github.com/stitchnfv/stitch/vim"
 )
@@ -70,7 +71,7 @@ func newPrefix(t testing.TB) string {
 			b[i] = alnum[int(b[i])%n]
 		}
 		p := string(b)
-		if names, _ := listNetNS(p + "-"); len(names) == 0 {
+		if names, _ := namedns.List(p + "-"); len(names) == 0 {
 			return p
 		}
 	}
@@ -144,7 +145,7 @@ func newDriver(t testing.TB, sites ...SiteConfig) *Driver {
 // assertNothingLeft checks the kernel and cgroups for anything with prefix.
 func assertNothingLeft(t testing.TB, prefix string) {
 	t.Helper()
-	if names, _ := listNetNS(prefix + "-"); len(names) > 0 {
+	if names, _ := namedns.List(prefix + "-"); len(names) > 0 {
 		t.Errorf("namespaces left: %v", names)
 	}
 	links, err := netlink.LinkList()

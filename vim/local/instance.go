@@ -18,6 +18,7 @@ import (
 	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 
+	"github.com/stitchnfv/stitch/internal/namedns"
 	"github.com/stitchnfv/stitch/vim"
 )
 
@@ -334,15 +335,15 @@ func (d *Driver) build(ctx context.Context, plan buildPlan) (res buildResult, er
 	if err := d.step("netns"); err != nil {
 		return res, err
 	}
-	ns, err := createNetNS(rec.NetNS)
+	ns, err := namedns.Create(rec.NetNS)
 	if errors.Is(err, fs.ErrExist) {
 		// A leftover of ours (the name is unique among live instances).
 		d.log.Warn("removing leftover namespace", "netns", rec.NetNS)
 		killNetNSProcs(rec.NetNS)
-		if err := deleteNetNS(rec.NetNS); err != nil {
+		if err := namedns.Delete(rec.NetNS); err != nil {
 			return res, err
 		}
-		ns, err = createNetNS(rec.NetNS)
+		ns, err = namedns.Create(rec.NetNS)
 	}
 	if err != nil {
 		return res, err
@@ -495,7 +496,7 @@ func (d *Driver) teardownInstance(rec instanceRecord, p *proc) error {
 			errs = append(errs, deleteLink(s.nl, port.HostIface))
 		}
 	}
-	errs = append(errs, deleteNetNS(rec.NetNS))
+	errs = append(errs, namedns.Delete(rec.NetNS))
 	switch {
 	case rec.Cgroup == "":
 	case d.cg != nil:

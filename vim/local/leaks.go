@@ -13,6 +13,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/stitchnfv/stitch/internal/namedns"
 	"github.com/stitchnfv/stitch/vim"
 )
 
@@ -66,16 +67,16 @@ func (d *Driver) Leaks(ctx context.Context) ([]string, error) {
 	add := func(format string, args ...any) { leaks = append(leaks, fmt.Sprintf(format, args...)) }
 
 	// Namespaces.
-	present, err := listNetNS(d.prefix + "-")
+	present, err := namedns.List(d.prefix + "-")
 	if err != nil {
 		return nil, err
 	}
-	unowned := map[nsID]string{}
+	unowned := map[namedns.ID]string{}
 	for _, name := range present {
-		mounted := isNetNSMount(netnsPath(name))
+		mounted := namedns.IsMount(namedns.Path(name))
 		if _, ok := nsWant[name]; !ok {
 			add("netns %s: no record owns it", name)
-			if id, ok := nsIDOf(netnsPath(name)); ok && mounted {
+			if id, ok := namedns.IDOf(namedns.Path(name)); ok && mounted {
 				unowned[id] = name
 			}
 		} else if !mounted {
@@ -101,7 +102,7 @@ func (d *Driver) Leaks(ctx context.Context) ([]string, error) {
 	}
 	for _, s := range d.siteList {
 		want, ok := linkWant[s.name]
-		if !ok || !isNetNSMount(netnsPath(s.nsName)) {
+		if !ok || !namedns.IsMount(namedns.Path(s.nsName)) {
 			continue
 		}
 		links, err := listLinksIn(s.nsName)
@@ -156,7 +157,7 @@ func (d *Driver) Leaks(ctx context.Context) ([]string, error) {
 
 // listLinksIn dumps the links of a named namespace.
 func listLinksIn(nsName string) ([]netlink.Link, error) {
-	ns, err := openNetNS(nsName)
+	ns, err := namedns.Open(nsName)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +176,7 @@ func listLinksIn(nsName string) ([]netlink.Link, error) {
 
 // deleteLinksIn deletes every link but lo inside a named namespace.
 func deleteLinksIn(nsName string) error {
-	ns, err := openNetNS(nsName)
+	ns, err := namedns.Open(nsName)
 	if err != nil {
 		return nil // not mounted: nothing to reach
 	}
@@ -290,7 +291,7 @@ func (d *Driver) Destroy(ctx context.Context) error {
 	d.end()
 	errs = append(errs, d.Close())
 	for _, s := range d.siteList {
-		errs = append(errs, deleteNetNS(s.nsName))
+		errs = append(errs, namedns.Delete(s.nsName))
 	}
 	errs = append(errs, Purge(ctx, d.prefix))
 	if err := errors.Join(errs...); err != nil {
@@ -308,13 +309,13 @@ func Purge(ctx context.Context, prefix string) error {
 	if !prefixRE.MatchString(prefix) {
 		return fmt.Errorf("%w: prefix %q", vim.ErrInvalid, prefix)
 	}
-	names, err := listNetNS(prefix + "-")
+	names, err := namedns.List(prefix + "-")
 	if err != nil {
 		return err
 	}
-	ids := map[nsID]string{}
+	ids := map[namedns.ID]string{}
 	for _, name := range names {
-		if id, ok := nsIDOf(netnsPath(name)); ok && isNetNSMount(netnsPath(name)) {
+		if id, ok := namedns.IDOf(namedns.Path(name)); ok && namedns.IsMount(namedns.Path(name)) {
 			ids[id] = name
 		}
 	}
@@ -357,7 +358,7 @@ func Purge(ctx context.Context, prefix string) error {
 		errs = append(errs, deleteLinksIn(name))
 	}
 	for _, name := range names {
-		errs = append(errs, deleteNetNS(name))
+		errs = append(errs, namedns.Delete(name))
 	}
 	removeStaleLock(filepath.Join(lockDir, prefix+".lock"))
 	return errors.Join(errs...)

@@ -17,6 +17,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/stitchnfv/stitch/internal/namedns"
 	"github.com/stitchnfv/stitch/internal/testenv"
 	"github.com/stitchnfv/stitch/vim"
 )
@@ -206,8 +207,8 @@ func TestCreateIsIdempotent(t *testing.T) {
 	d.mu.Lock()
 	netns := d.insts["one"].rec.NetNS
 	d.mu.Unlock()
-	id, _ := nsIDOf(netnsPath(netns))
-	if pids := netnsProcs(map[nsID]string{id: netns})[id]; len(pids) != 1 || pids[0] != pid {
+	id, _ := namedns.IDOf(namedns.Path(netns))
+	if pids := netnsProcs(map[namedns.ID]string{id: netns})[id]; len(pids) != 1 || pids[0] != pid {
 		t.Fatalf("processes in the instance namespace: %v, want [%d]", pids, pid)
 	}
 	list, _ := d.ListInstances(ctx, nil)
@@ -243,7 +244,7 @@ func TestCapacity(t *testing.T) {
 		t.Fatalf("the refused instance exists: %v", err)
 	}
 	requireNoLeaks(t, d)
-	if names, _ := listNetNS(d.prefix + "-i-"); len(names) != 2 {
+	if names, _ := namedns.List(d.prefix + "-i-"); len(names) != 2 {
 		t.Fatalf("instance namespaces: %v", names)
 	}
 	// Freed capacity is usable again; the freed address is reused.
@@ -318,7 +319,7 @@ func TestInvalidRequestsCreateNothing(t *testing.T) {
 		t.Fatalf("instances after failures: %+v", list)
 	}
 	requireNoLeaks(t, d)
-	if names, _ := listNetNS(d.prefix + "-i-"); len(names) != 1 {
+	if names, _ := namedns.List(d.prefix + "-i-"); len(names) != 1 {
 		t.Fatalf("instance namespaces: %v", names)
 	}
 	// The addresses of the undone create are free again.
@@ -513,8 +514,8 @@ func TestInterruptedCreateIsRepaired(t *testing.T) {
 			d2.mu.Lock()
 			netns := d2.insts["crashy"].rec.NetNS
 			d2.mu.Unlock()
-			id, _ := nsIDOf(netnsPath(netns))
-			if pids := netnsProcs(map[nsID]string{id: netns})[id]; len(pids) != 1 {
+			id, _ := namedns.IDOf(namedns.Path(netns))
+			if pids := netnsProcs(map[namedns.ID]string{id: netns})[id]; len(pids) != 1 {
 				t.Fatalf("processes in the repaired instance: %v, want one", pids)
 			}
 		})
@@ -647,7 +648,7 @@ func TestLeaksFindsStrangers(t *testing.T) {
 	t.Parallel()
 	d := newDriver(t)
 	// A namespace with the prefix that no record owns, with a process in it.
-	ns, err := createNetNS(d.prefix + "-i-stranger")
+	ns, err := namedns.Create(d.prefix + "-i-stranger")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -744,7 +745,7 @@ func TestNetworkRepair(t *testing.T) {
 
 func siteHandle(t *testing.T, prefix, site string) *netlink.Handle {
 	t.Helper()
-	ns, err := openNetNS(siteNetNS(prefix, site))
+	ns, err := namedns.Open(siteNetNS(prefix, site))
 	if err != nil {
 		t.Fatal(err)
 	}

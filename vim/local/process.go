@@ -19,6 +19,7 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
+	"github.com/stitchnfv/stitch/internal/namedns"
 	"github.com/stitchnfv/stitch/vim"
 )
 
@@ -269,7 +270,7 @@ func startProcess(s startSpec) (pid int, err error) {
 			cmd.SysProcAttr.Ptrace = true
 		}
 		var pid int
-		err := inNetNS(s.ns, func() error {
+		err := namedns.Do(s.ns, func() error {
 			if err := cmd.Start(); err != nil {
 				return err
 			}
@@ -362,8 +363,8 @@ func processEnv(env map[string]string, extra []string) []string {
 
 // netnsProcs maps namespace identity → pids of the processes in it, for the
 // given namespaces. It scans /proc: for sweeps and repairs, not hot paths.
-func netnsProcs(want map[nsID]string) map[nsID][]int {
-	out := map[nsID][]int{}
+func netnsProcs(want map[namedns.ID]string) map[namedns.ID][]int {
+	out := map[namedns.ID][]int{}
 	if len(want) == 0 {
 		return out
 	}
@@ -377,7 +378,7 @@ func netnsProcs(want map[nsID]string) map[nsID][]int {
 		if err != nil || pid == self {
 			continue
 		}
-		id, ok := nsIDOf("/proc/" + e.Name() + "/ns/net")
+		id, ok := namedns.IDOf("/proc/" + e.Name() + "/ns/net")
 		if !ok {
 			continue
 		}
@@ -391,11 +392,11 @@ func netnsProcs(want map[nsID]string) map[nsID][]int {
 // killNetNSProcs SIGKILLs every process inside the named namespace, waits
 // briefly for them to go and returns their pids.
 func killNetNSProcs(name string) []int {
-	id, ok := nsIDOf(netnsPath(name))
-	if !ok || !isNetNSMount(netnsPath(name)) {
+	id, ok := namedns.IDOf(namedns.Path(name))
+	if !ok || !namedns.IsMount(namedns.Path(name)) {
 		return nil
 	}
-	want := map[nsID]string{id: name}
+	want := map[namedns.ID]string{id: name}
 	var killed []int
 	for range 100 {
 		pids := netnsProcs(want)[id]
