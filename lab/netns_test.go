@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stitchnfv/stitch/internal/namedns"
 	"github.com/stitchnfv/stitch/internal/testenv"
 )
 
@@ -48,7 +49,7 @@ func liveLab(t *testing.T, src string) (*Runner, *Topology, string) {
 // assertNothingLeft checks that no namespace of the lab and no state remain.
 func assertNothingLeft(t *testing.T, r *Runner, topo *Topology) {
 	t.Helper()
-	entries, _ := os.ReadDir(netnsDir)
+	entries, _ := os.ReadDir(namedns.Dir)
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), NSPrefix(topo)+"-") {
 			t.Errorf("namespace %s left behind", e.Name())
@@ -63,7 +64,7 @@ func assertNothingLeft(t *testing.T, r *Runner, topo *Topology) {
 // there).
 func inNode(t *testing.T, topo *Topology, node string, fn func() error) {
 	t.Helper()
-	if err := inNetNS(NetNSName(topo, node), fn); err != nil {
+	if err := namedns.DoNamed(NetNSName(topo, node), fn); err != nil {
 		t.Fatalf("in %s: %v", node, err)
 	}
 }
@@ -167,10 +168,10 @@ func TestDeployTwoNodes(t *testing.T) {
 	if n2.PID == 0 || n2.Log == "" {
 		t.Fatalf("n2 cmd not recorded: %+v", n2)
 	}
-	procNS, _ := nsInode(fmt.Sprintf("/proc/%d/ns/net", n2.PID))
-	nodeNS, _ := nsInode(netnsPath(n2.NetNS))
-	if procNS == 0 || procNS != nodeNS {
-		t.Errorf("cmd pid %d in netns %d, want %d", n2.PID, procNS, nodeNS)
+	procNS, ok1 := namedns.IDOf(fmt.Sprintf("/proc/%d/ns/net", n2.PID))
+	nodeNS, ok2 := namedns.IDOf(namedns.Path(n2.NetNS))
+	if !ok1 || !ok2 || procNS != nodeNS {
+		t.Errorf("cmd pid %d in netns %v, want %v", n2.PID, procNS, nodeNS)
 	}
 	bg := netnsPIDs(n1.NetNS)
 	if len(bg) != 1 {
@@ -322,7 +323,7 @@ func TestDeployRefusedCreatesNothing(t *testing.T) {
 func TestDestroyAfterCrash(t *testing.T) {
 	t.Parallel()
 	r, topo, _ := liveLab(t, "name: ${LAB}\ntopology:\n  nodes:\n    a: {kind: linux}\n    b: {kind: linux}\n")
-	if err := ensureNetnsDir(); err != nil {
+	if err := namedns.PrepareDir(); err != nil {
 		t.Fatal(err)
 	}
 	dir := r.labDir(topo.Name)

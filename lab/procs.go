@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/stitchnfv/stitch/internal/namedns"
 )
 
 // nodeEnv is the environment of a node's commands: the runner's own (PATH
@@ -43,7 +45,7 @@ func runInNetNS(ctx context.Context, ns, command string, env []string, logPath s
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = log, log
-	if err := inNetNS(ns, cmd.Start); err != nil {
+	if err := namedns.DoNamed(ns, cmd.Start); err != nil {
 		return fmt.Errorf("start %q: %w", command, err)
 	}
 	if err := cmd.Wait(); err != nil {
@@ -67,7 +69,7 @@ func startInNetNS(ns, command string, env []string, logPath string) (int, error)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := inNetNS(ns, cmd.Start); err != nil {
+	if err := namedns.DoNamed(ns, cmd.Start); err != nil {
 		return 0, fmt.Errorf("start %q: %w", command, err)
 	}
 	go func() { _ = cmd.Wait() }()
@@ -76,7 +78,7 @@ func startInNetNS(ns, command string, env []string, logPath string) (int, error)
 
 // netnsPIDs lists the processes whose network namespace is the named one.
 func netnsPIDs(ns string) []int {
-	ino, ok := nsInode(netnsPath(ns))
+	id, ok := namedns.IDOf(namedns.Path(ns))
 	if !ok {
 		return nil
 	}
@@ -90,7 +92,7 @@ func netnsPIDs(ns string) []int {
 		if err != nil || pid == os.Getpid() {
 			continue
 		}
-		if i, ok := nsInode("/proc/" + e.Name() + "/ns/net"); ok && i == ino {
+		if i, ok := namedns.IDOf("/proc/" + e.Name() + "/ns/net"); ok && i == id {
 			pids = append(pids, pid)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/vishvananda/netlink"
+
+	"github.com/stitchnfv/stitch/internal/namedns"
 )
 
 // checkRealisable reports, all at once, what in a valid topology the
@@ -68,7 +70,7 @@ func setupNode(ns, kind string) error {
 }
 
 func withHandle(ns string, fn func(h *netlink.Handle) error) error {
-	nsh, err := openNetNS(ns)
+	nsh, err := namedns.Open(ns)
 	if err != nil {
 		return err
 	}
@@ -85,7 +87,7 @@ func withHandle(ns string, fn func(h *netlink.Handle) error) error {
 // nodes' namespaces under their final names, so no name ever exists in the
 // host namespace and parallel labs cannot collide there.
 func createLink(t *Topology, l Link) error {
-	nsB, err := openNetNS(NetNSName(t, l.B.Node))
+	nsB, err := namedns.Open(NetNSName(t, l.B.Node))
 	if err != nil {
 		return err
 	}

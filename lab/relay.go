@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
+
+	"github.com/stitchnfv/stitch/internal/namedns"
 )
 
 // RelayBinary is the userspace WAN relay (cmd/stitch-wanrelay) the runner
@@ -87,7 +89,7 @@ func createRelayedLink(t *Topology, l Link, wanNS string) error {
 // addVeth creates a veth pair directly with one end, name (with mac, if
 // any), in ns and the other, peer, in peerNS.
 func addVeth(ns, name string, mac net.HardwareAddr, peerNS, peer string, mtu int) error {
-	nsP, err := openNetNS(peerNS)
+	nsP, err := namedns.Open(peerNS)
 	if err != nil {
 		return err
 	}
@@ -119,7 +121,7 @@ func startRelay(ctx context.Context, bin, wanNS string, imp Impairment, logPath 
 	// Its own process group: a ^C meant for the deploying command must not
 	// take the lab's relays with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := inNetNS(wanNS, cmd.Start); err != nil {
+	if err := namedns.DoNamed(wanNS, cmd.Start); err != nil {
 		return 0, 0, fmt.Errorf("start %s: %w", bin, err)
 	}
 	pid := cmd.Process.Pid

@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/stitchnfv/stitch/internal/namedns"
 )
 
 // Runner deploys, inspects and destroys labs, keeping each lab's state
@@ -92,7 +94,7 @@ func (r *Runner) Deploy(ctx context.Context, t *Topology, opts DeployOptions) (*
 	if ContainerlabAvailable(ctx) {
 		r.log.InfoContext(ctx, "containerlab and a container engine are present, but handing labs to them is not implemented: using network namespaces", "lab", t.Name)
 	}
-	if err := ensureNetnsDir(); err != nil {
+	if err := namedns.PrepareDir(); err != nil {
 		return nil, err
 	}
 	dir := r.labDir(t.Name)
@@ -260,13 +262,13 @@ func (r *Runner) destroy(ctx context.Context, name string) error {
 		if err := killNetNSProcs(ctx, ns); err != nil {
 			errs = append(errs, err)
 		}
-		if err := deleteNetNS(ns); err != nil {
+		if err := namedns.Delete(ns); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if st.NSPrefix != "" {
 		// Left only if a deploy crashed while probing for netem.
-		if err := deleteNetNS(st.NSPrefix + "--netem-probe"); err != nil {
+		if err := namedns.Delete(st.NSPrefix + "--netem-probe"); err != nil {
 			errs = append(errs, err)
 		}
 	}

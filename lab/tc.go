@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
+
+	"github.com/stitchnfv/stitch/internal/namedns"
 )
 
 // tc shapes links through the tc binary: netlink's qdisc support is
@@ -34,12 +36,12 @@ func probeNetem(ctx context.Context, nsPrefix string) (bool, error) {
 	ns := nsPrefix + "--netem-probe"
 	// A probe namespace left by a crashed deploy of this lab would block
 	// every later one; the caller holds the lab's reservation, so it is ours.
-	_ = deleteNetNS(ns)
+	_ = namedns.Delete(ns)
 	if err := createNetNS(ns); err != nil {
 		return false, err
 	}
-	defer deleteNetNS(ns)
-	err := inNetNS(ns, func() error {
+	defer namedns.Delete(ns)
+	err := namedns.DoNamed(ns, func() error {
 		// veth, not dummy: kernels without CONFIG_DUMMY exist.
 		return netlink.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "probe0"}, PeerName: "probe1"})
 	})

@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/vishvananda/netns"
+	"github.com/stitchnfv/stitch/internal/namedns"
 )
 
 // nsSeq numbers the namespaces of one test binary; together with the pid it
@@ -52,34 +51,7 @@ func ip(t testing.TB, args ...string) {
 // dialled connections) stay in that namespace after InNetNS returns, so a
 // test can serve and dial from workload namespaces without helper
 // processes. Close them before the namespace is deleted.
-func InNetNS(name string, fn func() error) error {
-	// The namespace is a property of the thread: pin the goroutine to it so
-	// the runtime cannot move fn elsewhere halfway through.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		return fmt.Errorf("current netns: %w", err)
-	}
-	defer orig.Close()
-	target, err := netns.GetFromName(name)
-	if err != nil {
-		return fmt.Errorf("netns %s: %w", name, err)
-	}
-	defer target.Close()
-	if err := netns.Set(target); err != nil {
-		return fmt.Errorf("enter netns %s: %w", name, err)
-	}
-	defer func() {
-		// A thread left in the wrong namespace must never run other
-		// goroutines; if switching back fails, keep the thread locked so
-		// the runtime discards it when this goroutine ends.
-		if err := netns.Set(orig); err != nil {
-			runtime.LockOSThread()
-		}
-	}()
-	return fn()
-}
+func InNetNS(name string, fn func() error) error { return namedns.DoNamed(name, fn) }
 
 // poll calls cond until it reports done, fails, or timeout passes. Polling
 // quickly is far faster than fixed sleeps: OVN converges in milliseconds.
