@@ -69,13 +69,13 @@ func inNode(t *testing.T, topo *Topology, node string, fn func() error) {
 	}
 }
 
-// echoAcross listens on addr inside node srv and checks that a TCP client in
-// node cli gets its bytes echoed back.
-func echoAcross(t *testing.T, topo *Topology, srv, cli, addr string) {
+// dialEcho starts a one-connection TCP echo server on addr inside node srv
+// and dials it from node cli; the connection and listener close with t.
+func dialEcho(t *testing.T, topo *Topology, srv, cli, addr string, timeout time.Duration) net.Conn {
 	t.Helper()
 	var ln net.Listener
 	inNode(t, topo, srv, func() (err error) { ln, err = net.Listen("tcp4", addr+":0"); return })
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	go func() {
 		c, err := ln.Accept()
 		if err != nil {
@@ -85,9 +85,17 @@ func echoAcross(t *testing.T, topo *Topology, srv, cli, addr string) {
 		_, _ = io.Copy(c, c)
 	}()
 	var conn net.Conn
-	inNode(t, topo, cli, func() (err error) { conn, err = net.DialTimeout("tcp4", ln.Addr().String(), 2*time.Second); return })
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+	inNode(t, topo, cli, func() (err error) { conn, err = net.DialTimeout("tcp4", ln.Addr().String(), timeout); return })
+	t.Cleanup(func() { conn.Close() })
+	_ = conn.SetDeadline(time.Now().Add(timeout))
+	return conn
+}
+
+// echoAcross listens on addr inside node srv and checks that a TCP client in
+// node cli gets its bytes echoed back.
+func echoAcross(t *testing.T, topo *Topology, srv, cli, addr string) {
+	t.Helper()
+	conn := dialEcho(t, topo, srv, cli, addr, 2*time.Second)
 	msg := "hello " + topo.Name
 	if _, err := conn.Write([]byte(msg)); err != nil {
 		t.Fatal(err)

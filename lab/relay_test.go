@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,21 +31,7 @@ func buildRelay(t *testing.T) string {
 // delay can only add to it).
 func tcpRTT(t *testing.T, topo *Topology, srv, cli, addr string) time.Duration {
 	t.Helper()
-	var ln net.Listener
-	inNode(t, topo, srv, func() (err error) { ln, err = net.Listen("tcp4", addr+":0"); return })
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		_, _ = io.Copy(c, c)
-	}()
-	var conn net.Conn
-	inNode(t, topo, cli, func() (err error) { conn, err = net.DialTimeout("tcp4", ln.Addr().String(), 5*time.Second); return })
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	conn := dialEcho(t, topo, srv, cli, addr, 5*time.Second)
 	var rtts []time.Duration
 	buf := make([]byte, 1)
 	for range 5 {
