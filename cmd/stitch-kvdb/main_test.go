@@ -3,12 +3,10 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stitchnfv/stitch/internal/samplekit"
 	"github.com/stitchnfv/stitch/internal/samplekit/sktest"
@@ -30,27 +28,6 @@ func TestExampleVNFDArgs(t *testing.T) {
 	}
 }
 
-type answer struct {
-	status int
-	header http.Header
-	body   string
-}
-
-func do(t *testing.T, method, url, body string) answer {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, resp.Header, string(b)}
-}
-
 // TestInChain runs stitch-kvdb's run as the chain's database, then
 // restarts it on the same data file.
 func TestInChain(t *testing.T) {
@@ -61,10 +38,10 @@ func TestInChain(t *testing.T) {
 	entry := "http://" + c.Entry()
 
 	for i := 1; i <= 2; i++ {
-		a := do(t, http.MethodGet, entry+"/", "")
-		hops := samplekit.SplitTrace(a.header.Get(samplekit.TraceHeader))
-		if a.status != 200 || len(hops) != 5 || hops[4] != "kvdb:db-3" || !strings.Contains(a.body, fmt.Sprintf(`"visits":%d,`, i)) {
-			t.Fatalf("visit %d: %d %v %s", i, a.status, hops, a.body)
+		a := sktest.Do(t, http.MethodGet, entry+"/", "")
+		hops := samplekit.SplitTrace(a.Header.Get(samplekit.TraceHeader))
+		if a.Status != 200 || len(hops) != 5 || hops[4] != "kvdb:db-3" || !strings.Contains(a.Body, fmt.Sprintf(`"visits":%d,`, i)) {
+			t.Fatalf("visit %d: %d %v %s", i, a.Status, hops, a.Body)
 		}
 	}
 
@@ -86,12 +63,12 @@ func TestInChain(t *testing.T) {
 		{http.MethodPatch, "n", "", 405, ""},
 	}
 	for _, s := range steps {
-		a := do(t, s.method, kv+s.path, s.body)
-		if a.status != s.status || s.want != "" && strings.TrimSpace(a.body) != s.want {
-			t.Fatalf("%s %s = %d %q, want %d %q", s.method, s.path, a.status, a.body, s.status, s.want)
+		a := sktest.Do(t, s.method, kv+s.path, s.body)
+		if a.Status != s.status || s.want != "" && strings.TrimSpace(a.Body) != s.want {
+			t.Fatalf("%s %s = %d %q, want %d %q", s.method, s.path, a.Status, a.Body, s.status, s.want)
 		}
-		if a.header.Get(samplekit.TraceHeader) != "kvdb:db-3" {
-			t.Fatalf("%s %s: trace %q", s.method, s.path, a.header.Get(samplekit.TraceHeader))
+		if a.Header.Get(samplekit.TraceHeader) != "kvdb:db-3" {
+			t.Fatalf("%s %s: trace %q", s.method, s.path, a.Header.Get(samplekit.TraceHeader))
 		}
 	}
 	if err := p.Stop(t); err != nil {
@@ -101,8 +78,8 @@ func TestInChain(t *testing.T) {
 	addr2 := sktest.FreeAddr(t)
 	p2 := sktest.Start(t, "stitch-kvdb", run, addr2, []string{"--listen", addr2, "--data", data}, nil)
 	for key, want := range map[string]string{"visits": "2", "n": "5"} {
-		if a := do(t, http.MethodGet, "http://"+addr2+"/kv/"+key, ""); a.status != 200 || a.body != want {
-			t.Fatalf("after restart %s = %d %q, want %q", key, a.status, a.body, want)
+		if a := sktest.Do(t, http.MethodGet, "http://"+addr2+"/kv/"+key, ""); a.Status != 200 || a.Body != want {
+			t.Fatalf("after restart %s = %d %q, want %q", key, a.Status, a.Body, want)
 		}
 	}
 	if err := p2.Stop(t); err != nil {

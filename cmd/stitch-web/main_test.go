@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -30,27 +29,6 @@ func TestExampleVNFDArgs(t *testing.T) {
 	}
 }
 
-type answer struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func do(t *testing.T, method, url, body string) answer {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, resp.Header, b}
-}
-
 // TestInChain runs stitch-web's run as the chain's only web front end,
 // finding its back ends without --backend (the only profile in deps).
 func TestInChain(t *testing.T) {
@@ -59,54 +37,54 @@ func TestInChain(t *testing.T) {
 	p := sktest.Start(t, "stitch-web", run, addr, []string{"--listen", addr}, c.Env("web", "web-5"))
 	entry := "http://" + c.Entry()
 
-	a := do(t, http.MethodGet, entry+"/?user=ann", "")
+	a := sktest.Do(t, http.MethodGet, entry+"/?user=ann", "")
 	var page struct {
 		ServedBy string          `json:"served_by"`
 		Trace    []string        `json:"trace"`
 		Backend  json.RawMessage `json:"backend"`
 	}
-	if a.status != 200 {
-		t.Fatalf("GET / = %d %s", a.status, a.body)
+	if a.Status != 200 {
+		t.Fatalf("GET / = %d %s", a.Status, a.Body)
 	}
-	if err := json.Unmarshal(a.body, &page); err != nil {
+	if err := json.Unmarshal([]byte(a.Body), &page); err != nil {
 		t.Fatal(err)
 	}
 	if page.ServedBy != "web-5" || len(page.Trace) != 5 || page.Trace[2] != "web:web-5" || !strings.Contains(string(page.Backend), `"visits":1`) {
-		t.Fatalf("page = %s", a.body)
+		t.Fatalf("page = %s", a.Body)
 	}
-	if a := do(t, http.MethodGet, "http://"+addr+"/admin", ""); a.status != 200 {
-		t.Fatalf("GET /admin = %d", a.status)
+	if a := sktest.Do(t, http.MethodGet, "http://"+addr+"/admin", ""); a.Status != 200 {
+		t.Fatalf("GET /admin = %d", a.Status)
 	}
 
 	// Every back end full (ServiceModifySessions to 0): their 503 reaches
 	// the client, Retry-After included.
 	setSlots := func(n int) {
 		for _, b := range c.Addrs["backend"] {
-			if a := do(t, http.MethodPut, "http://"+b+"/slots", fmt.Sprintf(`{"max":%d}`, n)); a.status != 200 {
-				t.Fatalf("PUT /slots = %d %s", a.status, a.body)
+			if a := sktest.Do(t, http.MethodPut, "http://"+b+"/slots", fmt.Sprintf(`{"max":%d}`, n)); a.Status != 200 {
+				t.Fatalf("PUT /slots = %d %s", a.Status, a.Body)
 			}
 		}
 	}
 	setSlots(0)
-	if a := do(t, http.MethodGet, entry+"/", ""); a.status != 503 || a.header.Get("Retry-After") != "1" {
-		t.Fatalf("with no slots: %d Retry-After=%q %s", a.status, a.header.Get("Retry-After"), a.body)
+	if a := sktest.Do(t, http.MethodGet, entry+"/", ""); a.Status != 503 || a.Header.Get("Retry-After") != "1" {
+		t.Fatalf("with no slots: %d Retry-After=%q %s", a.Status, a.Header.Get("Retry-After"), a.Body)
 	}
 	setSlots(20)
-	if a := do(t, http.MethodGet, entry+"/", ""); a.status != 200 {
-		t.Fatalf("slots back: %d %s", a.status, a.body)
+	if a := sktest.Do(t, http.MethodGet, entry+"/", ""); a.Status != 200 {
+		t.Fatalf("slots back: %d %s", a.Status, a.Body)
 	}
 
 	// No back end at all: 502 from this hop.
 	c.SetBindings(t, "web", samplekit.BindingsSet{})
 	deadline := time.Now().Add(time.Second)
-	for a = do(t, http.MethodGet, entry+"/", ""); a.status != http.StatusBadGateway; a = do(t, http.MethodGet, entry+"/", "") {
+	for a = sktest.Do(t, http.MethodGet, entry+"/", ""); a.Status != http.StatusBadGateway; a = sktest.Do(t, http.MethodGet, entry+"/", "") {
 		if time.Now().After(deadline) {
-			t.Fatalf("still %d a second after the bindings emptied", a.status)
+			t.Fatalf("still %d a second after the bindings emptied", a.Status)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if !strings.Contains(string(a.body), `"hop":"web:web-5"`) {
-		t.Fatalf("problem = %s", a.body)
+	if !strings.Contains(a.Body, `"hop":"web:web-5"`) {
+		t.Fatalf("problem = %s", a.Body)
 	}
 	if st := sktest.Stats(t, addr); st.Errors == 0 || st.Forwarded < 3 {
 		t.Fatalf("stats = %+v", st)

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stitchnfv/stitch/internal/samplekit"
 )
@@ -34,4 +37,27 @@ func RequireUsageErrors(t testing.TB, run samplekit.RunFunc, cmdlines ...[]strin
 			t.Errorf("run %q = %v, want a usage error", args, err)
 		}
 	}
+}
+
+// Answer is an HTTP response, read whole.
+type Answer struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+// Do sends one request and reads the answer; a transport error fails t.
+func Do(t testing.TB, method, url, body string) Answer {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return Answer{resp.StatusCode, resp.Header, string(b)}
 }
