@@ -64,6 +64,11 @@ type NetworkSpec struct {
 	CIDR  string
 	Sites []string
 	Tags  Tags
+	// AccessPorts names, per site, the logical port the site's own access
+	// interface (what DialContext dials from) binds to on a fabric that
+	// binds interfaces to an SDN's logical ports (vim/local with OVN).
+	// Other fabrics ignore it.
+	AccessPorts map[string]string
 }
 
 type Network struct {
@@ -72,6 +77,21 @@ type Network struct {
 	CIDR  string
 	Sites []string
 	Tags  Tags
+	// Gateway is the address an orchestrator must give a logical router on
+	// this network: instances route through it. Empty when the VIM routes
+	// between its networks itself (vim/local with Linux bridges).
+	Gateway string
+	// Access lists the sites' access interfaces on a binding fabric, for
+	// the orchestrator to give them logical ports.
+	Access []AccessPort
+}
+
+// AccessPort is a site's own interface on a network.
+type AccessPort struct {
+	Site        string
+	LogicalPort string
+	IP          string
+	MAC         string
 }
 
 // PortSpec attaches an instance to a network. IP is optional: the driver
@@ -80,14 +100,18 @@ type PortSpec struct {
 	Name    string // the connection point id (becomes the interface's purpose)
 	Network string // Network.ID
 	IP      string
+	// LogicalPort is the SDN logical port the interface binds to (OVN's
+	// external_ids:iface-id) on a binding fabric; ignored by others.
+	LogicalPort string
 }
 
 type Port struct {
-	Name    string
-	Network string
-	IP      string
-	MAC     string
-	Iface   string // interface name inside the instance
+	Name        string
+	Network     string
+	IP          string
+	MAC         string
+	Iface       string // interface name inside the instance
+	LogicalPort string
 }
 
 // InstanceSpec asks for one compute instance. Name is the idempotency key.
