@@ -103,6 +103,9 @@ type PortSpec struct {
 	// LogicalPort is the SDN logical port the interface binds to (OVN's
 	// external_ids:iface-id) on a binding fabric; ignored by others.
 	LogicalPort string
+	// MAC is optional: the driver picks one when empty. An orchestrator
+	// that renders the logical port before the instance exists sets it.
+	MAC string
 }
 
 type Port struct {

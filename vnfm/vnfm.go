@@ -52,6 +52,10 @@ type VnfcSpec struct {
 type PortBinding struct {
 	Network string
 	IP      string
+	// LogicalPort and MAC bind the interface to an SDN logical port the
+	// orchestrator renders (see vim.PortSpec); empty on other fabrics.
+	LogicalPort string
+	MAC         string
 }
 
 // Tags returns the VIM tags that mark the instance as stitch's.
@@ -130,7 +134,7 @@ func (m *Manager) Deploy(ctx context.Context, s VnfcSpec) (vim.Instance, error) 
 		if !ok {
 			return vim.Instance{}, fmt.Errorf("vnfm: no network for connection point %s of %s", cp.ID, s.Name)
 		}
-		spec.Ports = append(spec.Ports, vim.PortSpec{Name: cp.ID, Network: p.Network, IP: p.IP})
+		spec.Ports = append(spec.Ports, vim.PortSpec{Name: cp.ID, Network: p.Network, IP: p.IP, LogicalPort: p.LogicalPort, MAC: p.MAC})
 	}
 	// The bindings file exists before the program starts, so it never reads
 	// a half state.
