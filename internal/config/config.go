@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"regexp"
 	"time"
@@ -30,7 +31,29 @@ type Config struct {
 	DefaultGrace Duration `json:"default-grace,omitempty"`
 	// ProgramPath lists directories searched for VDU programs before $PATH.
 	ProgramPath []string `json:"program-path,omitempty"`
+	Network     Network  `json:"network,omitempty"`
 }
+
+// Network selects how the local VIM wires instances.
+type Network struct {
+	// Fabric is "bridge" (Linux bridges, the VIM routes) or "ovn" (each
+	// site an OVN chassis; stitch renders every NS into OVN).
+	Fabric string `json:"fabric,omitempty"`
+	OVN    OVN    `json:"ovn,omitempty"`
+}
+
+// OVN locates the OVN central databases. With both empty, stitchd runs
+// its own (NB and SB ovsdb-servers and ovn-northd) under the state dir.
+type OVN struct {
+	Northbound string `json:"northbound,omitempty"` // e.g. tcp:10.0.0.1:6641
+	Southbound string `json:"southbound,omitempty"` // e.g. tcp:10.0.0.1:6642
+	// Underlay is the tunnel network the VIM builds between sites that
+	// are not given an existing namespace.
+	Underlay string `json:"underlay,omitempty"`
+}
+
+// Embedded reports whether stitchd runs the OVN central itself.
+func (o OVN) Embedded() bool { return o.Northbound == "" && o.Southbound == "" }
 
 // VIM selects and configures the VIM driver.
 type VIM struct {
@@ -44,6 +67,10 @@ type Site struct {
 	Name     string            `json:"name"`
 	Capacity Capacity          `json:"capacity,omitempty"`
 	Labels   map[string]string `json:"labels,omitempty"`
+	// NetNS makes an existing network namespace (a lab node) the site;
+	// EncapIP is then its tunnel address on the OVN fabric.
+	NetNS   string `json:"netns,omitempty"`
+	EncapIP string `json:"encap-ip,omitempty"`
 }
 
 // Capacity of a site; zero means unlimited.
@@ -52,6 +79,37 @@ type Capacity struct {
 	MemoryMB  int `json:"memory-mb,omitempty"`
 	Instances int `json:"instances,omitempty"`
 }
+
+// Fabrics of Network.Fabric.
+const (
+	FabricBridge = "bridge"
+	FabricOVN    = "ovn"
+)
+
+func (n Network) validate() []error {
+	var errs []error
+	switch n.Fabric {
+	case "", FabricBridge, FabricOVN:
+	default:
+		errs = append(errs, fmt.Errorf("network.fabric: %q is not bridge or ovn", n.Fabric))
+	}
+	if (n.OVN.Northbound == "") != (n.OVN.Southbound == "") {
+		errs = append(errs, errors.New("network.ovn: give both northbound and southbound, or neither to run them embedded"))
+	}
+	for _, r := range []struct{ field, v string }{{"northbound", n.OVN.Northbound}, {"southbound", n.OVN.Southbound}} {
+		if r.v != "" && !ovsdbRemote.MatchString(r.v) {
+			errs = append(errs, fmt.Errorf("network.ovn.%s: %q is not an OVSDB remote (tcp:IP:PORT, ssl:IP:PORT or unix:PATH)", r.field, r.v))
+		}
+	}
+	if n.OVN.Underlay != "" {
+		if p, err := netip.ParsePrefix(n.OVN.Underlay); err != nil || !p.Addr().Is4() || p.Bits() > 28 {
+			errs = append(errs, fmt.Errorf("network.ovn.underlay: %q must be an IPv4 prefix of /28 or larger", n.OVN.Underlay))
+		}
+	}
+	return errs
+}
+
+var ovsdbRemote = regexp.MustCompile(`^(tcp|ssl):[^\s]+:[0-9]+$|^unix:/[^\s]*$`)
 
 // Duration reads "5s"-style durations.
 type Duration time.Duration
@@ -136,6 +194,15 @@ func (c Config) Validate() error {
 		if s.Capacity.VCPU < 0 || s.Capacity.MemoryMB < 0 || s.Capacity.Instances < 0 {
 			errs = append(errs, fmt.Errorf("vim.sites[%d].capacity: must not be negative", i))
 		}
+		if s.EncapIP != "" {
+			if _, err := netip.ParseAddr(s.EncapIP); err != nil {
+				errs = append(errs, fmt.Errorf("vim.sites[%d].encap-ip: %w", i, err))
+			}
+		}
+		if (s.NetNS == "") != (s.EncapIP == "") && c.Network.Fabric == FabricOVN {
+			errs = append(errs, fmt.Errorf("vim.sites[%d]: netns and encap-ip go together on the ovn fabric", i))
+		}
 	}
+	errs = append(errs, c.Network.validate()...)
 	return errors.Join(errs...)
 }

@@ -29,6 +29,20 @@ func TestParseOverlaysDefaults(t *testing.T) {
 	}
 }
 
+func TestParseOVNFabric(t *testing.T) {
+	c, err := Parse([]byte("network: {fabric: ovn, ovn: {northbound: 'tcp:127.0.0.1:6641', southbound: 'unix:/run/ovn/sb.sock'}}\n" +
+		"vim: {type: local, sites: [{name: edge, netns: clab-two-site-edge, encap-ip: 10.99.0.1}]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Network.Fabric != FabricOVN || c.Network.OVN.Embedded() || c.VIM.Sites[0].EncapIP != "10.99.0.1" {
+		t.Fatalf("parsed %+v", c)
+	}
+	if !Default().Network.OVN.Embedded() {
+		t.Fatal("the default OVN central should be embedded")
+	}
+}
+
 func TestParseRejects(t *testing.T) {
 	for name, tc := range map[string]struct{ yaml, want string }{
 		"unknown field":  {"lisen: x\n", "lisen"},
@@ -38,6 +52,12 @@ func TestParseRejects(t *testing.T) {
 		"bad duration":   {"health-timeout: soon\n", "duration"},
 		"negative":       {"vim: {type: local, sites: [{name: a, capacity: {vcpu: -1}}]}\n", "negative"},
 		"bad log level":  {"log-level: loud\n", "log-level"},
+		"unknown fabric": {"network: {fabric: vxlan}\n", "network.fabric"},
+		"half central":   {"network: {fabric: ovn, ovn: {northbound: 'tcp:127.0.0.1:6641'}}\n", "both northbound and southbound"},
+		"bad remote":     {"network: {fabric: ovn, ovn: {northbound: 'http://x', southbound: 'tcp:127.0.0.1:6642'}}\n", "network.ovn.northbound"},
+		"bad underlay":   {"network: {fabric: ovn, ovn: {underlay: 100.64.0.0/30}}\n", "network.ovn.underlay"},
+		"netns alone":    {"network: {fabric: ovn}\nvim: {type: local, sites: [{name: a, netns: lab-a}]}\n", "netns and encap-ip"},
+		"bad encap ip":   {"vim: {type: local, sites: [{name: a, netns: lab-a, encap-ip: 10.0.0}]}\n", "encap-ip"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.yaml))
