@@ -23,6 +23,7 @@ type actual struct {
 	routers  map[string]*nbdb.LogicalRouter
 	rports   map[string]*nbdb.LogicalRouterPort
 	policies map[string]*nbdb.LogicalRouterPolicy
+	lbs      map[string]*nbdb.LoadBalancer
 
 	allSwitches []nbdb.LogicalSwitch
 	allPorts    []nbdb.LogicalSwitchPort
@@ -31,6 +32,7 @@ type actual struct {
 	allRouters  []nbdb.LogicalRouter
 	allRPorts   []nbdb.LogicalRouterPort
 	allPolicies []nbdb.LogicalRouterPolicy
+	allLBs      []nbdb.LoadBalancer
 }
 
 func (c *Client) actual(ctx context.Context, n namer) (actual, error) {
@@ -57,6 +59,10 @@ func (c *Client) actual(ctx context.Context, n namer) (actual, error) {
 	if err := list(ctx, c, n, &nbdb.LogicalRouterPolicy{ExternalIDs: tag}, &a.allPolicies, func(r nbdb.LogicalRouterPolicy) map[string]string { return r.ExternalIDs }); err != nil {
 		return a, fmt.Errorf("list logical router policies: %w", err)
 	}
+	if err := list(ctx, c, n, &nbdb.LoadBalancer{ExternalIDs: tag}, &a.allLBs, func(r nbdb.LoadBalancer) map[string]string { return r.ExternalIDs }); err != nil {
+		return a, fmt.Errorf("list load balancers: %w", err)
+	}
+	a.lbs = index(a.allLBs, func(r *nbdb.LoadBalancer) (string, string) { return r.UUID, r.ExternalIDs[KeyObject] })
 	a.routers = index(a.allRouters, func(r *nbdb.LogicalRouter) (string, string) { return r.UUID, r.ExternalIDs[KeyObject] })
 	a.rports = index(a.allRPorts, func(r *nbdb.LogicalRouterPort) (string, string) { return r.UUID, r.ExternalIDs[KeyObject] })
 	a.policies = index(a.allPolicies, func(r *nbdb.LogicalRouterPolicy) (string, string) { return r.UUID, r.ExternalIDs[KeyObject] })

@@ -40,6 +40,7 @@ func Dial(ctx context.Context, endpoint string, log *slog.Logger) (*Client, erro
 	dbModel.SetIndexes(map[string][]model.ClientIndex{
 		"Logical_Switch": byNS, "Logical_Switch_Port": byNS, "Port_Group": byNS, "ACL": byNS,
 		"Logical_Router": byNS, "Logical_Router_Port": byNS, "Logical_Router_Policy": byNS,
+		"Load_Balancer": byNS,
 	})
 	// libovsdb logs every cache update through logr at its default level;
 	// stitch logs what it changed itself, with slog.
@@ -59,6 +60,7 @@ func Dial(ctx context.Context, endpoint string, log *slog.Logger) (*Client, erro
 		client.WithTable(&nbdb.LogicalRouter{}),
 		client.WithTable(&nbdb.LogicalRouterPort{}),
 		client.WithTable(&nbdb.LogicalRouterPolicy{}),
+		client.WithTable(&nbdb.LoadBalancer{}),
 	)
 	if _, err := ovs.Monitor(ctx, mon); err != nil {
 		ovs.Close()

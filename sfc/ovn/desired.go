@@ -16,16 +16,21 @@ type desired struct {
 	ports    []wantPort
 	groups   []wantGroup
 	routers  []wantRouter
+	lbs      []wantLB
 }
 
 type wantSwitch struct {
-	key string
-	row nbdb.LogicalSwitch
+	key    string
+	row    nbdb.LogicalSwitch
+	lbKeys []string // load balancers applied on the switch
 }
 
 type wantPort struct {
 	key, switchKey string
 	row            nbdb.LogicalSwitchPort
+	// clearOptions are options the renderer manages that must be absent
+	// (arp_proxy once no VIP needs it).
+	clearOptions []string
 }
 
 type wantGroup struct {
@@ -77,8 +82,16 @@ func (n namer) desired(want Network) desired {
 		for _, p := range g.Ports {
 			w.portKeys = append(w.portKeys, "port/"+p)
 		}
-		for _, r := range dedupRules(g.Allow) {
-			w.acls = append(w.acls, n.acl(pg, allowPriority, r.match(pg), nbdb.ACLActionAllowRelated, r.String()))
+		// Repeated rules are dropped: two identical ACLs would share one
+		// identity and the second would never match anything anyway.
+		seen := map[string]bool{}
+		for _, r := range g.Allow {
+			m := r.match(n, pg)
+			if seen[m] {
+				continue
+			}
+			seen[m] = true
+			w.acls = append(w.acls, n.acl(pg, allowPriority, m, nbdb.ACLActionAllowRelated, r.String()))
 		}
 		// Default deny covers all IP (v4 and v6) but not ARP/ND, which the
 		// ports need to resolve each other before any allowed flow.
@@ -86,6 +99,7 @@ func (n namer) desired(want Network) desired {
 		d.groups = append(d.groups, w)
 	}
 	n.routers(&d, want)
+	n.loadBalancers(&d, want)
 	return d
 }
 
@@ -107,8 +121,11 @@ func (n namer) acl(pg string, prio int, match string, action nbdb.ACLAction, wha
 	}}
 }
 
-func (r Rule) match(pg string) string {
+func (r Rule) match(n namer, pg string) string {
 	m := "outport == @" + pg + " && ip4"
+	if src := r.sources(n); src != "" {
+		m += " && ip4.src == " + src
+	}
 	switch {
 	case r.Protocol == "icmp":
 		return m + " && icmp4"
@@ -119,25 +136,48 @@ func (r Rule) match(pg string) string {
 	}
 }
 
-func (r Rule) String() string {
-	if r.Port == 0 {
-		return r.Protocol
+// sources is the right-hand side of the rule's ip4.src term, or "" for
+// any source: the groups' address sets ($<pg>_ip4, which northd derives
+// from each port group) and the prefixes, sorted and deduplicated so that
+// the ACL's identity does not depend on their order.
+func (r Rule) sources(n namer) string {
+	var srcs []string
+	for _, g := range r.FromGroups {
+		srcs = append(srcs, "$"+n.groupName(g)+"_ip4")
 	}
-	return fmt.Sprintf("%s%d", r.Protocol, r.Port)
+	slices.Sort(srcs)
+	var cidrs []string
+	for _, p := range r.FromCIDRs {
+		cidrs = append(cidrs, p.Masked().String())
+	}
+	slices.Sort(cidrs)
+	srcs = slices.Compact(append(srcs, cidrs...))
+	switch len(srcs) {
+	case 0:
+		return ""
+	case 1:
+		return srcs[0]
+	default:
+		return "{" + strings.Join(srcs, ", ") + "}"
+	}
 }
 
-// dedupRules drops repeated rules: two identical ACLs would share one
-// identity and the second would never match anything anyway.
-func dedupRules(rules []Rule) []Rule {
-	seen := map[Rule]bool{}
-	var out []Rule
-	for _, r := range rules {
-		if !seen[r] {
-			seen[r] = true
-			out = append(out, r)
-		}
+// String names the rule in its ACL's name, e.g. "tcp8080" or
+// "tcp8080-from-lb+10.9.0.0/24".
+func (r Rule) String() string {
+	s := r.Protocol
+	if r.Port != 0 {
+		s = fmt.Sprintf("%s%d", r.Protocol, r.Port)
 	}
-	return out
+	var from []string
+	from = append(from, r.FromGroups...)
+	for _, p := range r.FromCIDRs {
+		from = append(from, p.Masked().String())
+	}
+	if len(from) > 0 {
+		s += "-from-" + strings.Join(from, "+")
+	}
+	return s
 }
 
 // hasAll reports whether got carries every key of want with want's value;
@@ -160,6 +200,24 @@ func merged(got, want map[string]string) map[string]string {
 	}
 	maps.Copy(out, want)
 	return out
+}
+
+// hasAny reports whether m has one of keys.
+func hasAny(m map[string]string, keys []string) bool {
+	for _, k := range keys {
+		if _, ok := m[k]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// without is m minus keys.
+func without(m map[string]string, keys []string) map[string]string {
+	for _, k := range keys {
+		delete(m, k)
+	}
+	return m
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

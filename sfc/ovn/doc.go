@@ -30,6 +30,20 @@
 // stateless ECMP means for flows when instances change, is in
 // docs/chaining.md.
 //
+// Sources. A Rule may admit only some sources: FromGroups become
+// "ip4.src == $<port group>_ip4" (the address set northd derives from each
+// port group, so it follows scale events without a render), FromCIDRs
+// literal prefixes; both together form one set "{$a_ip4, 10.9.0.0/24}".
+//
+// Load balancers. A LoadBalancer is a Load_Balancer row (identity "lb/..",
+// root, deleted explicitly; switches and routers refer to it weakly and
+// only our references are mutated). OVN balances with ct_lb_mark, so a
+// connection stays on its backend while backends change; a changed backend
+// set is an update of the row's vips. A VIP in the subnet of a switch it
+// applies on is answered for in ARP by options:arp_proxy on the router
+// peer port there (OVN 23.03 answers ARP for no VIP of a switch's load
+// balancer on its own), with the router port's MAC.
+//
 // Not here yet: pinning flows to an instance across scale events, routers
 // for links spanning sites, and chassis binding.
 package ovn

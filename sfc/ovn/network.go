@@ -11,9 +11,10 @@ import (
 // Network is the desired OVN state of one NS instance. Names are local to
 // the NS; the renderer prefixes them to keep them unique in NB.
 type Network struct {
-	Switches   []Switch
-	PortGroups []PortGroup
-	Routers    []Router
+	Switches      []Switch
+	PortGroups    []PortGroup
+	Routers       []Router
+	LoadBalancers []LoadBalancer
 }
 
 // Switch is one virtual link: an L2 segment with its subnet.
@@ -45,10 +46,20 @@ type PortGroup struct {
 	Allow []Rule
 }
 
-// Rule admits IPv4 traffic of one protocol to one destination port.
+// Rule admits IPv4 traffic of one protocol to one destination port, from
+// any source unless FromGroups or FromCIDRs restrict it: then only packets
+// whose source is an address of one of the groups' ports or lies in one of
+// the prefixes are admitted.
 type Rule struct {
 	Protocol string // "tcp", "udp" or "icmp"
 	Port     uint16 // destination port; 0 admits any port; must be 0 for icmp
+	// FromGroups names PortGroups of the same Network; their ports'
+	// addresses (OVN's address set <group>_ip4, kept up to date by northd
+	// as ports join and leave) are admitted sources.
+	FromGroups []string
+	// FromCIDRs are admitted IPv4 source prefixes (a single address is a
+	// /32), for example the orchestrator's probes.
+	FromCIDRs []netip.Prefix
 }
 
 // ACL priorities: allow rules outrank the group's default drop. Both sit in
@@ -101,6 +112,10 @@ func (want Network) validate() error {
 			}
 		}
 	}
+	groupNames := map[string]bool{}
+	for _, g := range want.PortGroups {
+		groupNames[g.Name] = true
+	}
 	groups := map[string]bool{}
 	for i, g := range want.PortGroups {
 		p := fmt.Sprintf("portGroups[%d]", i)
@@ -127,8 +142,18 @@ func (want Network) validate() error {
 			default:
 				bad(rp+".protocol", "%q is not tcp, udp or icmp", r.Protocol)
 			}
+			for k, from := range r.FromGroups {
+				if !groupNames[from] {
+					bad(fmt.Sprintf("%s.fromGroups[%d]", rp, k), "no port group %q in this network", from)
+				}
+			}
+			for k, from := range r.FromCIDRs {
+				if !from.IsValid() || !from.Addr().Is4() {
+					bad(fmt.Sprintf("%s.fromCIDRs[%d]", rp, k), "%v is not an IPv4 prefix", from)
+				}
+			}
 		}
 	}
-	errs = append(errs, want.validateRouters())
+	errs = append(errs, want.validateRouters(), want.validateLoadBalancers())
 	return errors.Join(errs...)
 }

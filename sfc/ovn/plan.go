@@ -14,6 +14,11 @@ import (
 type plan struct {
 	ops []ovsdb.Operation
 	ch  Changes
+
+	// Load balancers: UUID (named for new rows) by identity, the UUIDs of
+	// those this NS owns, and of those it keeps.
+	lbUUID          map[string]string
+	ownedLB, keepLB map[string]bool
 }
 
 // refs collects mutations of one reference column: OVSDB sets are mutated
@@ -48,8 +53,14 @@ func (c *Client) plan(n namer, d desired, a actual) (plan, error) {
 		return nil
 	}
 
+	// Load balancers first: switches and routers refer to them.
+	if err := c.planLBs(&p, d, a, add); err != nil {
+		return p, err
+	}
+
 	// Switches first only to learn their UUIDs (named for new ones).
 	swUUID := map[string]string{}
+	swLBs := map[string][]string{} // switch UUID -> wanted load balancer keys
 	keepSw := map[string]bool{}
 	newSw := map[string]*nbdb.LogicalSwitch{}
 	var swUpdates []ovsdb.Operation
@@ -59,9 +70,11 @@ func (c *Client) plan(n namer, d desired, a actual) (plan, error) {
 			row := w.row
 			row.UUID = fmt.Sprintf("ls%d", i)
 			swUUID[w.key], newSw[row.UUID] = row.UUID, &row
+			swLBs[row.UUID] = w.lbKeys
 			continue
 		}
 		swUUID[w.key], keepSw[got.UUID] = got.UUID, true
+		swLBs[got.UUID] = w.lbKeys
 		if got.Name != w.row.Name || !hasAll(got.OtherConfig, w.row.OtherConfig) || !hasAll(got.ExternalIDs, w.row.ExternalIDs) {
 			row := nbdb.LogicalSwitch{UUID: got.UUID, Name: w.row.Name,
 				OtherConfig: merged(got.OtherConfig, w.row.OtherConfig), ExternalIDs: merged(got.ExternalIDs, w.row.ExternalIDs)}
@@ -108,9 +121,9 @@ func (c *Client) plan(n namer, d desired, a actual) (plan, error) {
 		portUUID[w.key], keepPort[got.UUID] = got.UUID, true
 		if got.Name != w.row.Name || got.Type != w.row.Type || !slices.Equal(got.Addresses, w.row.Addresses) ||
 			!slices.Equal(got.PortSecurity, w.row.PortSecurity) || !hasAll(got.Options, w.row.Options) ||
-			!hasAll(got.ExternalIDs, w.row.ExternalIDs) {
+			hasAny(got.Options, w.clearOptions) || !hasAll(got.ExternalIDs, w.row.ExternalIDs) {
 			row := nbdb.LogicalSwitchPort{UUID: got.UUID, Name: w.row.Name, Type: w.row.Type, Addresses: w.row.Addresses,
-				PortSecurity: w.row.PortSecurity, Options: merged(got.Options, w.row.Options),
+				PortSecurity: w.row.PortSecurity, Options: without(merged(got.Options, w.row.Options), w.clearOptions),
 				ExternalIDs: merged(got.ExternalIDs, w.row.ExternalIDs)}
 			if err := add(c.ovs.Where(&row).Update(&row, &row.Name, &row.Type, &row.Addresses, &row.PortSecurity,
 				&row.Options, &row.ExternalIDs)); err != nil {
@@ -143,19 +156,27 @@ func (c *Client) plan(n namer, d desired, a actual) (plan, error) {
 		if r := swRefs[u]; r != nil {
 			row.Ports = r.ins
 		}
+		row.LoadBalancer = p.lbRefs(nil, swLBs[u]).ins
 		if err := add(c.ovs.Create(row)); err != nil {
 			return p, fmt.Errorf("create switch %s: %w", row.Name, err)
 		}
 		p.ch.Created = append(p.ch.Created, "Logical_Switch "+row.Name)
 	}
 	for _, sw := range a.allSwitches {
-		r := swRefs[sw.UUID]
-		if !keepSw[sw.UUID] || r == nil || r.empty() {
+		if !keepSw[sw.UUID] {
 			continue
 		}
 		row := nbdb.LogicalSwitch{UUID: sw.UUID}
-		if err := add(c.ovs.Where(&row).Mutate(&row, mutations(&row.Ports, r)...)); err != nil {
-			return p, fmt.Errorf("mutate ports of switch %s: %w", sw.Name, err)
+		var ms []model.Mutation
+		if r := swRefs[sw.UUID]; r != nil {
+			ms = mutations(&row.Ports, r)
+		}
+		ms = append(ms, mutations(&row.LoadBalancer, p.lbRefs(sw.LoadBalancer, swLBs[sw.UUID]))...)
+		if len(ms) == 0 {
+			continue
+		}
+		if err := add(c.ovs.Where(&row).Mutate(&row, ms...)); err != nil {
+			return p, fmt.Errorf("mutate switch %s: %w", sw.Name, err)
 		}
 		p.ch.Updated = append(p.ch.Updated, "Logical_Switch "+sw.Name)
 	}
@@ -168,6 +189,9 @@ func (c *Client) plan(n namer, d desired, a actual) (plan, error) {
 	}
 
 	// Deletions of roots last; their ports and ACLs are collected.
+	if err := c.deleteLBs(&p, a, add); err != nil {
+		return p, err
+	}
 	for _, sw := range a.allSwitches {
 		if keepSw[sw.UUID] {
 			continue

@@ -12,6 +12,7 @@ type wantRouter struct {
 	row      nbdb.LogicalRouter
 	ports    []wantRPort
 	policies []wantPolicy
+	lbKeys   []string // load balancers attached to the router
 }
 
 type wantRPort struct {

@@ -41,6 +41,7 @@ func (c *Client) planRouters(p *plan, d desired, a actual, add func([]ovsdb.Oper
 		if got == nil {
 			row := w.row
 			row.UUID, row.Ports, row.Policies = fmt.Sprintf("lr%d", i), ports, policies
+			row.LoadBalancer = p.lbRefs(nil, w.lbKeys).ins
 			if err := add(c.ovs.Create(&row)); err != nil {
 				return fmt.Errorf("create router %s: %w", row.Name, err)
 			}
@@ -56,7 +57,9 @@ func (c *Client) planRouters(p *plan, d desired, a actual, add func([]ovsdb.Oper
 			changed = true
 		}
 		pr, polr := diffRefs(got.Ports, ports, owned), diffRefs(got.Policies, policies, owned)
-		if ms := append(mutations(&row.Ports, pr), mutations(&row.Policies, polr)...); len(ms) > 0 {
+		ms := slices.Concat(mutations(&row.Ports, pr), mutations(&row.Policies, polr),
+			mutations(&row.LoadBalancer, p.lbRefs(got.LoadBalancer, w.lbKeys)))
+		if len(ms) > 0 {
 			if err := add(c.ovs.Where(&row).Mutate(&row, ms...)); err != nil {
 				return fmt.Errorf("mutate router %s: %w", row.Name, err)
 			}
