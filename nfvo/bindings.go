@@ -12,10 +12,15 @@ import (
 	"github.com/stitchnfv/stitch/vnfm"
 )
 
-// refreshBindings tells every instance of the NS where its neighbours are:
+// refreshBindings renders the NS into the SDN and tells every instance of the NS where its neighbours are:
 // the healthy instances of the next function of its chains and of the
 // constituents it depends on.
 func (o *Orchestrator) refreshBindings(ctx context.Context, nsID string, p *plan) error {
+	// The SDN first: a neighbour named in a bindings file must be
+	// reachable, and an instance about to start must find its port.
+	if err := o.rewire(ctx, nsID, p); err != nil {
+		return err
+	}
 	var vnfcs []Vnfc
 	err := o.store.View(ctx, func(tx store.Tx) (err error) {
 		vnfcs, err = listVnfcs(tx, nsID)

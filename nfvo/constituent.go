@@ -348,7 +348,14 @@ func (o *Orchestrator) bringUp(ctx context.Context, ns NsInstance, p *plan, c co
 		if err != nil {
 			return timing{}, err
 		}
-		spec.Ports[cpd] = vnfm.PortBinding{Network: nets[vl].id, IP: ip}
+		b := vnfm.PortBinding{Network: nets[vl].id, IP: ip}
+		if o.cfg.Wiring != nil {
+			if b.LogicalPort, err = logicalPort(ns.ID, rec.ID, cpd); err != nil {
+				return timing{}, err
+			}
+			b.MAC = instanceMAC(rec.ID, cpd)
+		}
+		spec.Ports[cpd] = b
 	}
 	vimStart := time.Now()
 	inst, err := o.vnfm.Deploy(ctx, spec)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/stitchnfv/stitch/sfc/ovn"
 	"github.com/stitchnfv/stitch/vim"
 )
 
@@ -58,10 +59,21 @@ func (o *Orchestrator) ensureNetworks(ctx context.Context, ns NsInstance, p *pla
 		if cidr == "" {
 			cidr = defaultCIDR(i)
 		}
-		n, err := o.vnfm.EnsureNetwork(ctx, vim.NetworkSpec{
+		spec := vim.NetworkSpec{
 			Name: networkName(ns.ID, vl.ID), CIDR: cidr, Sites: span,
 			Tags: vim.Tags{vim.TagNSInstance: ns.ID, vim.TagOperation: r.opID},
-		})
+		}
+		if o.cfg.Wiring != nil {
+			spec.AccessPorts = map[string]string{}
+			for _, s := range span {
+				lp, err := ovn.LogicalPortName(ns.ID, accessPortName(vl.ID, s))
+				if err != nil {
+					return nil, err
+				}
+				spec.AccessPorts[s] = lp
+			}
+		}
+		n, err := o.vnfm.EnsureNetwork(ctx, spec)
 		if err != nil {
 			return nil, err
 		}

@@ -39,6 +39,9 @@ type Config struct {
 	DefaultGrace time.Duration
 	// HTTPClient delivers webhook notifications.
 	HTTPClient *http.Client
+	// Wiring, when set, renders every NS into the SDN (OVN) and binds
+	// instances to its logical ports; the VIM must run a binding fabric.
+	Wiring Wiring
 }
 
 // Orchestrator is the NFVO. Its methods are safe for concurrent use.

@@ -149,6 +149,9 @@ func (o *Orchestrator) reconcile(ctx context.Context, nsID string, r *run) error
 		return err
 	}
 	r.addVIM(time.Since(start))
+	if err := o.rewire(ctx, nsID, p); err != nil {
+		return err
+	}
 	for i, layer := range p.layers {
 		if err := o.reconcileLayer(ctx, ns, p, layer, nets, r); err != nil {
 			return err

@@ -39,7 +39,10 @@ func (o *Orchestrator) removeSurplus(ctx context.Context, ns NsInstance, p *plan
 	if err := o.refreshBindings(ctx, ns.ID, p); err != nil {
 		return err
 	}
-	return o.deleteInLayers(ctx, ns.ID, p, gone, r, grace)
+	if err := o.deleteInLayers(ctx, ns.ID, p, gone, r, grace); err != nil {
+		return err
+	}
+	return o.rewire(ctx, ns.ID, p)
 }
 
 // teardown removes every instance (dependants first) and then the NS's
@@ -76,6 +79,9 @@ func (o *Orchestrator) teardown(ctx context.Context, ns NsInstance, p *plan, r *
 		if err := o.vnfm.Remove(ctx, in.Name, grace); err != nil {
 			return err
 		}
+	}
+	if err := o.unwire(ctx, ns.ID); err != nil {
+		return err
 	}
 	start := time.Now()
 	if err := o.vnfm.DeleteNetworks(ctx, ns.ID); err != nil {
