@@ -4,6 +4,11 @@
 // pairs), and each instance a process in its own network namespace, wired
 // to its networks by veth pairs and confined by a cgroup.
 //
+// With Config.OVN set (the OVN fabric, see ovn.go) each site is instead an
+// OVN chassis: instance interfaces and the sites' access interfaces are
+// bound to the orchestrator's logical ports, and sites reach each other
+// through Geneve tunnels.
+//
 // Identifiers: a network's ID and an instance's ID are its Name.
 //
 // Durability: the driver writes a JSON record of every instance and network
@@ -36,6 +41,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/stitchnfv/stitch/internal/namedns"
+	"github.com/stitchnfv/stitch/internal/ovnhost"
 	"github.com/stitchnfv/stitch/vim"
 )
 
@@ -55,6 +61,9 @@ type Config struct {
 	// ProgramPath lists directories searched for a program name without
 	// '/', before $PATH.
 	ProgramPath []string
+	// OVN, when set, makes every site an OVN chassis and binds instance
+	// interfaces to logical ports instead of bridging them (see ovn.go).
+	OVN *OVNConfig
 }
 
 // SiteConfig describes one execution zone. A zero Capacity field means
@@ -63,6 +72,13 @@ type SiteConfig struct {
 	Name     string
 	Capacity vim.Resources
 	Labels   map[string]string
+	// NetNS (OVN fabric only) makes an existing network namespace the
+	// site instead of <prefix>-s-<site>: a lab's node. The driver never
+	// deletes it; the link holding EncapIP carries the site's tunnels.
+	NetNS string
+	// EncapIP (with NetNS) is the chassis's tunnel endpoint, an IPv4
+	// address already present in NetNS.
+	EncapIP string
 }
 
 // ErrClosed is returned by calls on a closed Driver.
@@ -84,6 +100,7 @@ type Driver struct {
 	dirLock     *os.File
 	prefixLock  *os.File
 	hooks       *testHooks
+	ovn         *OVNConfig // nil: the bridge fabric
 
 	ops      sync.WaitGroup // public operations in flight
 	watchers sync.WaitGroup // process watchers and repeated announcements
@@ -108,6 +125,12 @@ type site struct {
 	capacity vim.Resources
 	labels   map[string]string
 	used     vim.Resources // guarded by Driver.mu
+
+	// OVN fabric.
+	external bool             // nsName is SiteConfig.NetNS: not the driver's
+	encapIP  netip.Addr       // tunnel endpoint
+	ulIface  string           // underlay veth end, when the driver builds the underlay
+	chassis  *ovnhost.Chassis // set by setupOVN
 }
 
 type network struct {
@@ -171,6 +194,13 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 	if len(cfg.Sites) == 0 {
 		return nil, fmt.Errorf("%w: no sites", vim.ErrInvalid)
 	}
+	if cfg.OVN != nil {
+		o := *cfg.OVN
+		cfg.OVN = &o
+	}
+	if err := validateOVN(&cfg); err != nil {
+		return nil, err
+	}
 	stateDir, err := filepath.Abs(cfg.StateDir)
 	if err != nil {
 		return nil, fmt.Errorf("state dir: %w", err)
@@ -189,6 +219,7 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 		insts:       map[string]*instance{},
 		names:       map[string]string{},
 		stop:        make(chan struct{}),
+		ovn:         cfg.OVN,
 	}
 	for i, sc := range cfg.Sites {
 		if !siteNameRE.MatchString(sc.Name) {
@@ -203,6 +234,15 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 		}
 		s := &site{name: sc.Name, index: i, nsName: siteNetNS(d.prefix, sc.Name), ns: netns.None(),
 			capacity: c, labels: maps.Clone(sc.Labels)}
+		if d.ovn != nil {
+			if sc.NetNS != "" {
+				s.nsName, s.external = sc.NetNS, true
+				s.encapIP = netip.MustParseAddr(sc.EncapIP)
+			} else {
+				s.encapIP = addrPlus(d.ovn.Underlay.Addr(), uint32(i)+1)
+				s.ulIface = ifName(d.prefix, 'u', "underlay\x00"+sc.Name, 0)
+			}
+		}
 		d.sites[sc.Name] = s
 		d.siteList = append(d.siteList, s)
 	}
@@ -230,6 +270,11 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 	}
 	for _, s := range d.siteList {
 		if err := d.openSite(s); err != nil {
+			return nil, err
+		}
+	}
+	if d.ovn != nil {
+		if err := d.setupOVN(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -277,6 +322,18 @@ func lockFile(path string) (*os.File, error) {
 // openSite opens (creating when needed) the site namespace and configures
 // it: loopback up, IPv4 forwarding on.
 func (d *Driver) openSite(s *site) error {
+	if s.external {
+		// A lab's node: used as it is configured.
+		h, err := namedns.Open(s.nsName)
+		if err != nil {
+			return fmt.Errorf("site %s: %w", s.name, err)
+		}
+		s.ns = h
+		if s.nl, err = netlink.NewHandleAt(h, unix.NETLINK_ROUTE); err != nil {
+			return fmt.Errorf("site %s: netlink: %w", s.name, err)
+		}
+		return nil
+	}
 	h, err := namedns.Open(s.nsName)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := namedns.Delete(s.nsName); err != nil { // a file without its mount

@@ -164,7 +164,10 @@ func (d *Driver) reserve(spec vim.InstanceSpec, program string) (*instance, buil
 			return nil, buildPlan{}, fmt.Errorf("%w: port %d (%s): network %s does not reach site %s",
 				vim.ErrInvalid, i, ps.Name, ps.Network, s.name)
 		}
-		if n.ports[s.name] >= maxBridgePorts {
+		if d.ovn != nil && ps.LogicalPort == "" {
+			return nil, buildPlan{}, fmt.Errorf("%w: port %d (%s): no logical port on the OVN fabric", vim.ErrInvalid, i, ps.Name)
+		}
+		if d.ovn == nil && n.ports[s.name] >= maxBridgePorts {
 			return nil, buildPlan{}, fmt.Errorf("%w: port %d (%s): network %s already has %d ports on site %s, the most one Linux bridge takes",
 				vim.ErrNoCapacity, i, ps.Name, ps.Network, n.ports[s.name], s.name)
 		}
@@ -245,13 +248,18 @@ func (d *Driver) reserve(spec vim.InstanceSpec, program string) (*instance, buil
 				break
 			}
 		}
-		rec.Ports = append(rec.Ports, portRecord{
+		pr := portRecord{
 			Name:      ps.Name,
 			Network:   ps.Network,
 			IP:        ips[i].String(),
 			Iface:     "eth" + strconv.Itoa(i),
 			HostIface: host,
-		})
+		}
+		if d.ovn != nil {
+			pr.LogicalPort = ps.LogicalPort
+			pr.MAC = portMAC(spec.Name, i).String()
+		}
+		rec.Ports = append(rec.Ports, pr)
 		plan.prefixes = append(plan.prefixes, nets[i].prefix)
 		plan.bridges = append(plan.bridges, nets[i].bridgeIdx[s.name])
 		nets[i].users[spec.Name]++
@@ -259,6 +267,9 @@ func (d *Driver) reserve(spec vim.InstanceSpec, program string) (*instance, buil
 	}
 	if len(nets) > 0 {
 		plan.gateway = nets[0].ipam.siteAddr(s.index)
+		if d.ovn != nil {
+			plan.gateway = nets[0].ipam.addr(1) // a logical router port
+		}
 	}
 	s.used.VCPU += spec.VCPU
 	s.used.MemoryMB += spec.MemoryMB
@@ -367,7 +378,8 @@ func (d *Driver) build(ctx context.Context, plan buildPlan) (res buildResult, er
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		if plan.bridges[i] == 0 {
+		ovn := d.ovn != nil
+		if !ovn && plan.bridges[i] == 0 {
 			return res, fmt.Errorf("port %d: network %s has no bridge in site %s", i, p.Network, s.name)
 		}
 		// The site end inherits the site namespace's IPv6 off.
@@ -376,10 +388,28 @@ func (d *Driver) build(ctx context.Context, plan buildPlan) (res buildResult, er
 		la.Alias = alias
 		la.Flags = net.FlagUp
 		veth := &netlink.Veth{LinkAttrs: la, PeerName: p.Iface, PeerNamespace: netlink.NsFd(ns), PeerTxQLen: -1}
+		if ovn {
+			// Geneve's overhead must fit the underlay's 1500 bytes.
+			la.MTU = ovnMTU
+			veth.LinkAttrs = la
+			veth.PeerMTU = ovnMTU
+			if veth.PeerHardwareAddr, err = net.ParseMAC(p.MAC); err != nil {
+				return res, fmt.Errorf("port %d: MAC %q: %w", i, p.MAC, err)
+			}
+		}
 		if err := s.nl.LinkAdd(veth); err != nil {
 			return res, fmt.Errorf("port %d: create veth %s: %w", i, p.HostIface, err)
 		}
-		if err := s.nl.LinkSetMasterByIndex(veth, plan.bridges[i]); err != nil {
+		if ovn {
+			if err := s.bindPort(ctx, p.HostIface, p.LogicalPort, false, nil); err != nil {
+				return res, fmt.Errorf("port %d: bind %s to logical port %s: %w", i, p.HostIface, p.LogicalPort, err)
+			}
+			// The userspace datapath forwards what the veth leaves to
+			// checksum offload unfilled.
+			if err := txChecksumOff(ns, p.Iface); err != nil {
+				return res, fmt.Errorf("port %d: %s: %w", i, p.Iface, err)
+			}
+		} else if err := s.nl.LinkSetMasterByIndex(veth, plan.bridges[i]); err != nil {
 			return res, fmt.Errorf("port %d: attach %s to bridge: %w", i, p.HostIface, err)
 		}
 		peer, err := h.LinkByName(p.Iface)
@@ -493,6 +523,9 @@ func (d *Driver) teardownInstance(rec instanceRecord, p *proc) error {
 	}
 	if s := d.sites[rec.Site]; s != nil && s.nl != nil {
 		for _, port := range rec.Ports {
+			if port.LogicalPort != "" {
+				d.unbindPort(s, port.HostIface)
+			}
 			errs = append(errs, deleteLink(s.nl, port.HostIface))
 		}
 	}
@@ -636,7 +669,8 @@ func (d *Driver) view(inst *instance) (vim.Instance, bool) {
 		out.ExitCode = r.ExitCode
 	}
 	for _, p := range r.Ports {
-		out.Ports = append(out.Ports, vim.Port{Name: p.Name, Network: p.Network, IP: p.IP, MAC: p.MAC, Iface: p.Iface})
+		out.Ports = append(out.Ports, vim.Port{Name: p.Name, Network: p.Network, IP: p.IP, MAC: p.MAC, Iface: p.Iface,
+			LogicalPort: p.LogicalPort})
 	}
 	return out, changed
 }

@@ -22,6 +22,9 @@ type ipam struct {
 	freed    uintHeap
 	used     map[uint32]bool
 	reserved int
+	// siteShift moves the sites' addresses up: 1 on the OVN fabric, where
+	// host 1 is the gateway (a logical router port) and site i is i+2.
+	siteShift uint32
 }
 
 func parseCIDR(cidr string) (netip.Prefix, error) {
@@ -64,7 +67,7 @@ func (a *ipam) addr(n uint32) netip.Addr {
 }
 
 // siteAddr is the address site number idx (its index in Config.Sites) holds.
-func (a *ipam) siteAddr(idx int) netip.Addr { return a.addr(uint32(idx) + 1) }
+func (a *ipam) siteAddr(idx int) netip.Addr { return a.addr(uint32(idx) + 1 + a.siteShift) }
 
 func (a *ipam) hostNumber(ip netip.Addr) (uint32, bool) {
 	if !ip.Is4() || !a.prefix.Contains(ip) {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/stitchnfv/stitch/internal/namedns"
+	"github.com/stitchnfv/stitch/internal/ovnhost"
 	"github.com/stitchnfv/stitch/vim"
 )
 
@@ -35,17 +36,34 @@ func (d *Driver) Leaks(ctx context.Context) ([]string, error) {
 	destroyed := d.destroyed
 	if !destroyed {
 		for _, s := range d.siteList {
-			nsWant[s.nsName] = expect{"site " + s.name, true}
+			if !s.external {
+				nsWant[s.nsName] = expect{"site " + s.name, true}
+			}
 			linkWant[s.name] = map[string]expect{}
+			if d.ovn != nil {
+				owner := "chassis of site " + s.name
+				linkWant[s.name]["br-int"] = expect{owner, true}
+				linkWant[s.name]["br-phy"] = expect{owner, true}
+				linkWant[s.name]["ovs-netdev"] = expect{owner, false}
+				if s.ulIface != "" {
+					linkWant[s.name][s.ulIface] = expect{"underlay", true}
+					nsWant[underlayNetNS(d.prefix)] = expect{"underlay", true}
+				}
+			}
 		}
 		for _, n := range d.nets {
 			owner := "network " + n.rec.Name
 			for _, sn := range n.rec.Sites {
-				linkWant[sn][n.rec.Bridge] = expect{owner, n.ready}
+				if n.rec.Bridge != "" {
+					linkWant[sn][n.rec.Bridge] = expect{owner, n.ready}
+				}
 			}
 			for _, l := range n.rec.Links {
 				linkWant[l.Site][l.Iface] = expect{owner, n.ready}
 				linkWant[l.Peer][l.PeerIface] = expect{owner, n.ready}
+			}
+			for _, a := range n.rec.Access {
+				linkWant[a.Site][a.Iface] = expect{owner, n.ready}
 			}
 		}
 		for _, inst := range d.insts {
@@ -102,6 +120,10 @@ func (d *Driver) Leaks(ctx context.Context) ([]string, error) {
 	}
 	for _, s := range d.siteList {
 		want, ok := linkWant[s.name]
+		if destroyed && s.external && namedns.IsMount(namedns.Path(s.nsName)) {
+			// A lab's node outlives the driver: nothing of ours may stay.
+			want, ok = map[string]expect{}, true
+		}
 		if !ok || !namedns.IsMount(namedns.Path(s.nsName)) {
 			continue
 		}
@@ -113,6 +135,9 @@ func (d *Driver) Leaks(ctx context.Context) ([]string, error) {
 		for _, l := range links {
 			name := l.Attrs().Name
 			seen[name] = true
+			if s.external && !strings.HasPrefix(name, d.prefix+"-") && !slices.Contains(ovsLinks, name) {
+				continue // the lab's own
+			}
 			if _, ok := want[name]; !ok && name != "lo" {
 				add("site %s: link %s (alias %q): no record owns it", s.name, name, l.Attrs().Alias)
 			}
@@ -143,6 +168,10 @@ func (d *Driver) Leaks(ctx context.Context) ([]string, error) {
 		for _, base := range prefixCgroupBases(d.prefix) {
 			add("cgroup %s remains after Destroy", base)
 		}
+	}
+
+	if d.ovn != nil {
+		d.ovnLeaks(destroyed, add)
 	}
 
 	// Processes in namespaces no record owns.
@@ -283,6 +312,9 @@ func (d *Driver) Destroy(ctx context.Context) error {
 	for _, name := range nets {
 		errs = append(errs, d.deleteNetwork(name))
 	}
+	if d.ovn != nil {
+		errs = append(errs, d.stopOVN(ctx))
+	}
 	d.mu.Lock()
 	d.destroyed = true
 	d.mu.Unlock()
@@ -291,7 +323,9 @@ func (d *Driver) Destroy(ctx context.Context) error {
 	d.end()
 	errs = append(errs, d.Close())
 	for _, s := range d.siteList {
-		errs = append(errs, namedns.Delete(s.nsName))
+		if !s.external {
+			errs = append(errs, namedns.Delete(s.nsName))
+		}
 	}
 	errs = append(errs, Purge(ctx, d.prefix))
 	if err := errors.Join(errs...); err != nil {
@@ -313,6 +347,8 @@ func Purge(ctx context.Context, prefix string) error {
 	if err != nil {
 		return err
 	}
+	// Chassis processes (OVN fabric) run partly outside the namespaces.
+	ovnhost.KillTagged(chassisTagPrefix(prefix))
 	ids := map[namedns.ID]string{}
 	for _, name := range names {
 		if id, ok := namedns.IDOf(namedns.Path(name)); ok && namedns.IsMount(namedns.Path(name)) {

@@ -21,6 +21,14 @@ import (
 //	link      <p>-v<hash>             site end of an instance port veth
 //	cgroup    stitch/<p>/i-<hash16>   instance cgroup, per hierarchy
 //
+// and on the OVN fabric (ovn.go):
+//
+//	netns     <p>-u                   underlay the driver builds
+//	link      <p>-u<hash>             underlay bridge / a site's underlay veth
+//	link      <p>-a<hash>             a site's access port (OVS internal port)
+//	link      br-int, br-phy, ovs-netdev  ovs-vswitchd's, in each site netns
+//	process   env STITCH_OVN_TAG=vim/local:<p>:<site>  chassis daemons
+//
 // Interface names are limited to 15 bytes (IFNAMSIZ-1), hence the short
 // hashes; the '-' after the prefix cannot occur in a prefix, so names of
 // different prefixes never overlap.

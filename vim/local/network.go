@@ -47,6 +47,10 @@ func (d *Driver) EnsureNetwork(ctx context.Context, spec vim.NetworkSpec) (vim.N
 		if slices.Contains(spec.Sites[:i], sn) {
 			return vim.Network{}, fmt.Errorf("%w: network %s: site %q listed twice", vim.ErrInvalid, spec.Name, sn)
 		}
+		if d.ovn != nil && spec.AccessPorts[sn] == "" {
+			return vim.Network{}, fmt.Errorf("%w: network %s: no access port (logical port) for site %q on the OVN fabric",
+				vim.ErrInvalid, spec.Name, sn)
+		}
 	}
 
 	unlock := d.locks.lock("n/" + spec.Name)
@@ -154,6 +158,22 @@ func (d *Driver) addNetwork(spec vim.NetworkSpec, prefix netip.Prefix) (*network
 			}
 		}
 	}
+	if d.ovn != nil {
+		for _, sn := range spec.Sites {
+			rec.Access = append(rec.Access, accessRecord{
+				Site:        sn,
+				LogicalPort: spec.AccessPorts[sn],
+				Iface:       pick('a', "access\x00"+spec.Name+"\x00"+sn),
+				IP:          addrPlus(prefix.Addr(), uint32(d.sites[sn].index)+2).String(),
+				MAC:         accessMAC(d.prefix, spec.Name, sn).String(),
+			})
+		}
+		n, err := d.registerNetwork(rec)
+		if err != nil {
+			d.releaseNetworkNames(rec)
+		}
+		return n, err
+	}
 	rec.Bridge = pick('b', "bridge\x00"+spec.Name)
 	hub := spec.Sites[0]
 	for _, sn := range spec.Sites[1:] {
@@ -177,9 +197,16 @@ func (d *Driver) registerNetwork(rec networkRecord) (*network, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := newIPAM(prefix, len(d.siteList))
+	reserved := len(d.siteList)
+	if d.ovn != nil {
+		reserved++ // host 1: the gateway
+	}
+	a, err := newIPAM(prefix, reserved)
 	if err != nil {
 		return nil, err
+	}
+	if d.ovn != nil {
+		a.siteShift = 1
 	}
 	for _, sn := range rec.Sites {
 		if _, ok := d.sites[sn]; !ok {
@@ -196,9 +223,15 @@ func (d *Driver) registerNetwork(rec networkRecord) (*network, error) {
 }
 
 func networkIfNames(rec networkRecord) []string {
-	out := []string{rec.Bridge}
+	var out []string
+	if rec.Bridge != "" {
+		out = append(out, rec.Bridge)
+	}
 	for _, l := range rec.Links {
 		out = append(out, l.Iface, l.PeerIface)
+	}
+	for _, a := range rec.Access {
+		out = append(out, a.Iface)
 	}
 	return out
 }
@@ -231,13 +264,20 @@ func (d *Driver) dropNetwork(n *network, rec networkRecord) error {
 }
 
 func (n *network) view() vim.Network {
-	return vim.Network{
+	out := vim.Network{
 		ID:    n.rec.Name,
 		Name:  n.rec.Name,
 		CIDR:  n.rec.CIDR,
 		Sites: slices.Clone(n.rec.Sites),
 		Tags:  vim.Tags(cloneMap(n.rec.Tags)),
 	}
+	if len(n.rec.Access) > 0 { // OVN fabric
+		out.Gateway = addrPlus(n.prefix.Addr(), 1).String()
+		for _, a := range n.rec.Access {
+			out.Access = append(out.Access, vim.AccessPort{Site: a.Site, LogicalPort: a.LogicalPort, IP: a.IP, MAC: a.MAC})
+		}
+	}
+	return out
 }
 
 func isLinkNotFound(err error) bool {
@@ -284,8 +324,11 @@ func (d *Driver) ensureNetworkObjects(rec networkRecord) (map[string]int, error)
 	if err != nil {
 		return nil, err
 	}
-	alias := aliasFor(rec.Tags, "network/"+rec.Name)
 	idx := map[string]int{}
+	if d.ovn != nil {
+		return idx, d.ensureAccessPorts(context.Background(), rec, prefix)
+	}
+	alias := aliasFor(rec.Tags, "network/"+rec.Name)
 	for _, sn := range rec.Sites {
 		s := d.sites[sn]
 		br, err := s.nl.LinkByName(rec.Bridge)
@@ -368,7 +411,7 @@ func addrPlus(a netip.Addr, n uint32) netip.Addr {
 // teardownNetworkObjects deletes the network's links and bridges; missing
 // ones are fine.
 func (d *Driver) teardownNetworkObjects(rec networkRecord) error {
-	var errs []error
+	errs := []error{d.removeAccessPorts(rec)}
 	for _, l := range rec.Links {
 		if s := d.sites[l.Site]; s != nil && s.nl != nil {
 			errs = append(errs, deleteLink(s.nl, l.Iface))
@@ -378,7 +421,7 @@ func (d *Driver) teardownNetworkObjects(rec networkRecord) error {
 		}
 	}
 	for _, sn := range rec.Sites {
-		if s := d.sites[sn]; s != nil && s.nl != nil {
+		if s := d.sites[sn]; s != nil && s.nl != nil && rec.Bridge != "" {
 			errs = append(errs, deleteLink(s.nl, rec.Bridge))
 		}
 	}

@@ -50,6 +50,9 @@ type portRecord struct {
 	MAC       string `json:"mac,omitempty"`
 	Iface     string `json:"iface"`     // inside the instance: eth0, eth1…
 	HostIface string `json:"hostIface"` // site end of the veth
+	// LogicalPort is the OVN logical port the site end is bound to (OVN
+	// fabric).
+	LogicalPort string `json:"logicalPort,omitempty"`
 }
 
 func (r *instanceRecord) clone() instanceRecord {
@@ -62,14 +65,26 @@ func (r *instanceRecord) clone() instanceRecord {
 }
 
 type networkRecord struct {
-	Name    string          `json:"name"`
-	CIDR    string          `json:"cidr"`
-	Sites   []string        `json:"sites"`
-	Tags    vim.Tags        `json:"tags,omitempty"`
-	Status  string          `json:"status"`
-	Bridge  string          `json:"bridge"`
-	Links   []interSiteLink `json:"links,omitempty"`
-	Created time.Time       `json:"created"`
+	Name   string          `json:"name"`
+	CIDR   string          `json:"cidr"`
+	Sites  []string        `json:"sites"`
+	Tags   vim.Tags        `json:"tags,omitempty"`
+	Status string          `json:"status"`
+	Bridge string          `json:"bridge"`
+	Links  []interSiteLink `json:"links,omitempty"`
+	// Access lists the sites' access ports (OVN fabric; Bridge and Links
+	// are empty then).
+	Access  []accessRecord `json:"access,omitempty"`
+	Created time.Time      `json:"created"`
+}
+
+// accessRecord is a site's OVS internal port on an OVN network.
+type accessRecord struct {
+	Site        string `json:"site"`
+	LogicalPort string `json:"logicalPort"`
+	Iface       string `json:"iface"`
+	IP          string `json:"ip"`
+	MAC         string `json:"mac"`
 }
 
 // interSiteLink is the veth pair stretching a network from Site to the
@@ -86,6 +101,7 @@ func (r *networkRecord) clone() networkRecord {
 	c.Sites = append([]string(nil), r.Sites...)
 	c.Tags = vim.Tags(cloneMap(r.Tags))
 	c.Links = append([]interSiteLink(nil), r.Links...)
+	c.Access = append([]accessRecord(nil), r.Access...)
 	return c
 }
 
