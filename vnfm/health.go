@@ -133,6 +133,12 @@ func (m *Manager) WaitHealthy(ctx context.Context, name, site string, hc *descri
 	// Start probing fast: most programs are up within milliseconds, and the
 	// probe is a cheap connect; back off for slow starters.
 	interval := 5 * time.Millisecond
+	// A probe's SYN sent before the fabric delivers to the new instance
+	// (an SDN still installing its flows) is lost and retransmitted only
+	// after TCP's initial 1 s timeout; a fresh attempt after a short
+	// timeout gets through sooner. The attempt timeout doubles for
+	// programs that are slow to answer, up to the health check's own.
+	attempt := 100 * time.Millisecond
 	var lastErr error
 	for {
 		inst, err := m.vim.GetInstance(ctx, name)
@@ -143,8 +149,14 @@ func (m *Manager) WaitHealthy(ctx context.Context, name, site string, hc *descri
 		case vim.StatusExited, vim.StatusError:
 			return fmt.Errorf("vnfm: %s: %w with code %d%s", name, ErrExited, inst.ExitCode, logTail(inst.LogPath))
 		case vim.StatusRunning:
-			if lastErr = m.Probe(ctx, site, hc, addrs); lastErr == nil {
+			pctx, cancel := context.WithTimeout(ctx, attempt)
+			lastErr = m.Probe(pctx, site, hc, addrs)
+			cancel()
+			if lastErr == nil {
 				return nil
+			}
+			if errors.Is(lastErr, context.DeadlineExceeded) {
+				attempt *= 2
 			}
 		}
 		select {

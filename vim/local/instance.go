@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -167,6 +168,11 @@ func (d *Driver) reserve(spec vim.InstanceSpec, program string) (*instance, buil
 		if d.ovn != nil && ps.LogicalPort == "" {
 			return nil, buildPlan{}, fmt.Errorf("%w: port %d (%s): no logical port on the OVN fabric", vim.ErrInvalid, i, ps.Name)
 		}
+		if ps.MAC != "" {
+			if mac, err := net.ParseMAC(ps.MAC); err != nil || len(mac) != 6 || mac[0]&1 != 0 {
+				return nil, buildPlan{}, fmt.Errorf("%w: port %d (%s): MAC %q is not a unicast Ethernet address", vim.ErrInvalid, i, ps.Name, ps.MAC)
+			}
+		}
 		if d.ovn == nil && n.ports[s.name] >= maxBridgePorts {
 			return nil, buildPlan{}, fmt.Errorf("%w: port %d (%s): network %s already has %d ports on site %s, the most one Linux bridge takes",
 				vim.ErrNoCapacity, i, ps.Name, ps.Network, n.ports[s.name], s.name)
@@ -258,6 +264,10 @@ func (d *Driver) reserve(spec vim.InstanceSpec, program string) (*instance, buil
 		if d.ovn != nil {
 			pr.LogicalPort = ps.LogicalPort
 			pr.MAC = portMAC(spec.Name, i).String()
+		}
+		if ps.MAC != "" {
+			// The orchestrator rendered the logical port with it.
+			pr.MAC = strings.ToLower(ps.MAC)
 		}
 		rec.Ports = append(rec.Ports, pr)
 		plan.prefixes = append(plan.prefixes, nets[i].prefix)
@@ -393,6 +403,8 @@ func (d *Driver) build(ctx context.Context, plan buildPlan) (res buildResult, er
 			la.MTU = ovnMTU
 			veth.LinkAttrs = la
 			veth.PeerMTU = ovnMTU
+		}
+		if p.MAC != "" {
 			if veth.PeerHardwareAddr, err = net.ParseMAC(p.MAC); err != nil {
 				return res, fmt.Errorf("port %d: MAC %q: %w", i, p.MAC, err)
 			}

@@ -62,10 +62,10 @@ func TestTwoInstancesOneNetwork(t *testing.T) {
 	cli := mustStart(t, d, vim.InstanceSpec{
 		Name: "cli", Site: "a", Program: echo,
 		Args:  []string{"-connect", "10.77.1.2:7000", "-expect", "srv"},
-		Ports: []vim.PortSpec{{Name: "cp0", Network: "net1"}},
+		Ports: []vim.PortSpec{{Name: "cp0", Network: "net1", MAC: "0A:00:00:77:01:03"}},
 	})
-	if cli.Ports[0].IP != "10.77.1.3" {
-		t.Fatalf("cli IP = %s, want 10.77.1.3", cli.Ports[0].IP)
+	if cli.Ports[0].IP != "10.77.1.3" || cli.Ports[0].MAC != "0a:00:00:77:01:03" {
+		t.Fatalf("cli port = %+v, want 10.77.1.3 with the MAC asked for", cli.Ports[0])
 	}
 	if got := waitStatus(t, d, "cli", vim.StatusExited, 20*time.Second); got.ExitCode != 0 {
 		log, _ := os.ReadFile(got.LogPath)
@@ -277,6 +277,8 @@ func TestInvalidRequestsCreateNothing(t *testing.T) {
 		{"bad name", vim.InstanceSpec{Name: "a/b", Site: "a", Program: "sleep"}, vim.ErrInvalid},
 		{"network not on site", vim.InstanceSpec{Name: "x", Site: "b", Program: "sleep", Ports: []vim.PortSpec{{Network: "n"}}}, vim.ErrInvalid},
 		{"IP outside CIDR", sleeper("x", vim.PortSpec{Network: "n", IP: "10.1.1.1"}), vim.ErrInvalid},
+		{"multicast MAC", sleeper("x", vim.PortSpec{Network: "n", MAC: "03:00:00:00:00:01"}), vim.ErrInvalid},
+		{"bad MAC", sleeper("x", vim.PortSpec{Network: "n", MAC: "02:00:00"}), vim.ErrInvalid},
 		{"IP of a site", sleeper("x", vim.PortSpec{Network: "n", IP: "10.77.7.2"}), vim.ErrInvalid},
 		{"IP taken", sleeper("x", vim.PortSpec{Network: "n", IP: "10.77.7.10"}), vim.ErrInvalid},
 		{"IP twice", sleeper("x", vim.PortSpec{Network: "n", IP: "10.77.7.20"}, vim.PortSpec{Network: "n", IP: "10.77.7.20"}), vim.ErrInvalid},

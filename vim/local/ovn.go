@@ -148,6 +148,9 @@ func (d *Driver) setupOVN(ctx context.Context) error {
 		}
 	}
 	for _, s := range d.siteList {
+		if err := namedns.Do(s.ns, isolateARP); err != nil {
+			return fmt.Errorf("site %s: %w", s.name, err)
+		}
 		ch, err := ovnhost.EnsureChassis(ctx, ovnhost.ChassisConfig{
 			Name:     chassisName(d.prefix, s.name),
 			NetNS:    s.nsName,
@@ -528,6 +531,9 @@ func (d *Driver) ensureAccessPorts(ctx context.Context, rec networkRecord, prefi
 		}
 		if err := txChecksumOff(s.ns, a.Iface); err != nil {
 			return fmt.Errorf("site %s: %s: %w", a.Site, a.Iface, err)
+		}
+		if err := namedns.Do(s.ns, func() error { return quickARPRetry(a.Iface) }); err != nil {
+			return fmt.Errorf("site %s: %w", a.Site, err)
 		}
 	}
 	return nil
