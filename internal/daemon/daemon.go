@@ -10,14 +10,17 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/stitchnfv/stitch/internal/config"
+	"github.com/stitchnfv/stitch/internal/ovnhost"
 	"github.com/stitchnfv/stitch/internal/store"
 	"github.com/stitchnfv/stitch/nfvo"
 	"github.com/stitchnfv/stitch/nfvo/api"
+	"github.com/stitchnfv/stitch/sfc/ovn"
 	"github.com/stitchnfv/stitch/vim"
 	"github.com/stitchnfv/stitch/vim/local"
 	"github.com/stitchnfv/stitch/vnfm"
@@ -27,6 +30,10 @@ import (
 type Daemon struct {
 	Orchestrator *nfvo.Orchestrator
 	VIM          *local.Driver
+	// OVN is the northbound client on the OVN fabric (nil on bridges).
+	OVN *ovn.Client
+	// Central is the OVN control plane stitchd runs itself (embedded OVN).
+	Central *ovnhost.Central
 	// Addr is the address the API listens on (useful with port 0).
 	Addr string
 
@@ -55,7 +62,20 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Daemon, e
 }
 
 func (d *Daemon) start(ctx context.Context, cfg config.Config) error {
-	drv, err := local.New(ctx, vimConfig(cfg, d.log.With("part", "vim")))
+	vcfg := vimConfig(cfg, d.log.With("part", "vim"))
+	var wiring nfvo.Wiring
+	if cfg.Network.Fabric == config.FabricOVN {
+		sb, err := d.startOVN(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		vcfg.OVN = &local.OVNConfig{SBRemote: sb}
+		if cfg.Network.OVN.Underlay != "" {
+			vcfg.OVN.Underlay = netip.MustParsePrefix(cfg.Network.OVN.Underlay) // validated
+		}
+		wiring = d.OVN
+	}
+	drv, err := local.New(ctx, vcfg)
 	if err != nil {
 		return fmt.Errorf("local VIM: %w", err)
 	}
@@ -70,6 +90,7 @@ func (d *Daemon) start(ctx context.Context, cfg config.Config) error {
 		Logger:        d.log.With("part", "nfvo"),
 		HealthTimeout: time.Duration(cfg.HealthTimeout),
 		DefaultGrace:  time.Duration(cfg.DefaultGrace),
+		Wiring:        wiring,
 	})
 	if err != nil {
 		return err
@@ -97,8 +118,10 @@ func vimConfig(cfg config.Config, log *slog.Logger) local.Config {
 	sites := make([]local.SiteConfig, 0, len(cfg.VIM.Sites))
 	for _, s := range cfg.VIM.Sites {
 		sites = append(sites, local.SiteConfig{
-			Name:   s.Name,
-			Labels: s.Labels,
+			Name:    s.Name,
+			Labels:  s.Labels,
+			NetNS:   s.NetNS,
+			EncapIP: s.EncapIP,
 			Capacity: vim.Resources{
 				VCPU: s.Capacity.VCPU, MemoryMB: s.Capacity.MemoryMB, Instances: s.Capacity.Instances,
 			},
@@ -136,6 +159,9 @@ func (d *Daemon) Close() error {
 	}
 	if d.VIM != nil {
 		errs = append(errs, d.VIM.Close())
+	}
+	if d.OVN != nil {
+		d.OVN.Close()
 	}
 	errs = append(errs, d.store.Close())
 	return errors.Join(errs...)

@@ -22,7 +22,6 @@ import (
 	"github.com/stitchnfv/stitch/internal/testenv"
 	"github.com/stitchnfv/stitch/nfvo"
 	"github.com/stitchnfv/stitch/nfvo/api"
-	"github.com/stitchnfv/stitch/vim/local"
 	"sigs.k8s.io/yaml"
 )
 
@@ -64,11 +63,11 @@ func testConfig(t testing.TB) config.Config {
 	cfg.ProgramPath = []string{binDir}
 	cfg.HealthTimeout = config.Duration(20 * time.Second)
 	cfg.DefaultGrace = config.Duration(2 * time.Second)
-	prefix := cfg.VIM.Prefix
+	purge := cfg
 	t.Cleanup(func() {
-		killStrays(cfg.StateDir)
-		if err := local.Purge(context.Background(), prefix); err != nil {
-			t.Errorf("purge %s: %v", prefix, err)
+		killStrays(purge.StateDir)
+		if err := Purge(context.Background(), purge); err != nil {
+			t.Errorf("purge %s: %v", purge.VIM.Prefix, err)
 		}
 	})
 	return cfg
