@@ -20,6 +20,10 @@ const (
 // LabelSite maps a node to a stitch site (execution zone).
 const LabelSite = "stitch.site"
 
+// LabelEncapIP marks the node that is its site's OVN chassis: the value is
+// the node's address whose link carries the site's tunnels (a WAN link).
+const LabelEncapIP = "stitch.encap-ip"
+
 // Topology is a parsed, resolved and validated containerlab topology: each
 // node carries its effective settings after inheritance.
 type Topology struct {
@@ -49,6 +53,9 @@ type Node struct {
 	MgmtIPv4 netip.Addr
 	// Site is the value of the stitch.site label, if any.
 	Site string
+	// EncapIP is the stitch.encap-ip label: set on the node that is its
+	// site's chassis.
+	EncapIP netip.Addr
 }
 
 // Endpoint is one end of a link.
@@ -196,6 +203,14 @@ func resolveNode(name string, nd, defaults *rawNode, top rawTopology, p *problem
 		}
 	}
 	n.Site = n.Labels[LabelSite]
+	if v, ok := n.Labels[LabelEncapIP]; ok {
+		a, err := netip.ParseAddr(v)
+		if err != nil || !a.Is4() {
+			p.add(path+".labels."+LabelEncapIP, "%q is not an IPv4 address", v)
+		} else {
+			n.EncapIP = a
+		}
+	}
 	return n
 }
 
@@ -314,4 +329,25 @@ func checkIfName(s string) error {
 		return fmt.Errorf("contains '/', ':' or white space")
 	}
 	return nil
+}
+
+// SiteNode is the node a stitch site runs on, for the local VIM's OVN
+// fabric: the site's namespace and tunnel address.
+type SiteNode struct {
+	Site    string
+	Node    string
+	NetNS   string
+	EncapIP netip.Addr
+}
+
+// SiteNodes lists, in node order, the nodes that carry a site's chassis
+// (labelled with both stitch.site and stitch.encap-ip).
+func (t *Topology) SiteNodes() []SiteNode {
+	var out []SiteNode
+	for _, n := range t.Nodes {
+		if n.Site != "" && n.EncapIP.IsValid() {
+			out = append(out, SiteNode{Site: n.Site, Node: n.Name, NetNS: NetNSName(t, n.Name), EncapIP: n.EncapIP})
+		}
+	}
+	return out
 }

@@ -256,6 +256,15 @@ func TestParseLabFiles(t *testing.T) {
 	if err := checkRealisable(two); err != nil {
 		t.Errorf("two-site not realisable: %v", err)
 	}
+	want := []SiteNode{
+		{Site: "edge", Node: "edge", NetNS: NetNSName(two, "edge"), EncapIP: netip.MustParseAddr("10.99.0.1")},
+		{Site: "core", Node: "core", NetNS: NetNSName(two, "core"), EncapIP: netip.MustParseAddr("10.99.0.2")},
+	}
+	got := two.SiteNodes()
+	slices.SortFunc(got, func(a, b SiteNode) int { return -strings.Compare(a.Site, b.Site) })
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("two-site chassis nodes: %+v, want %+v", got, want)
+	}
 
 	three, err := ParseFile("three-domain.clab.yml", map[string]string{})
 	if err != nil {
@@ -329,6 +338,12 @@ func TestValidationErrors(t *testing.T) {
 			[]string{`topology.nodes.a.mgmt-ipv4: "10.0.0.300" is not an IPv4 address`, `topology.nodes.b.mgmt-ipv4`}},
 		{"mgmt ip outside subnet", "name: bad\nmgmt: {ipv4-subnet: 10.1.0.0/24}\ntopology:\n  nodes:\n    a: {kind: linux, mgmt-ipv4: 10.2.0.1}\n",
 			[]string{`topology.nodes.a.mgmt-ipv4: 10.2.0.1 is outside mgmt.ipv4-subnet 10.1.0.0/24`}},
+		{"bad encap ip", "name: bad\ntopology:\n  nodes:\n    a: {kind: linux, labels: {stitch.site: s, stitch.encap-ip: 10.0.0}}\n",
+			[]string{`topology.nodes.a.labels.stitch.encap-ip: "10.0.0" is not an IPv4 address`}},
+		{"chassis without site", "name: bad\ntopology:\n  nodes:\n    a: {kind: linux, labels: {stitch.encap-ip: 10.0.0.1}}\n",
+			[]string{`topology.nodes.a.labels.stitch.encap-ip: a chassis node needs a stitch.site label too`}},
+		{"two chassis for a site", "name: bad\ntopology:\n  nodes:\n    a: {kind: linux, labels: {stitch.site: s, stitch.encap-ip: 10.0.0.1}}\n    b: {kind: linux, labels: {stitch.site: s, stitch.encap-ip: 10.0.0.2}}\n",
+			[]string{`labels.stitch.encap-ip: site s already has its chassis on node`}},
 		{"bad prefix", "name: p\nprefix: ../x\ntopology:\n  nodes:\n    a: {kind: linux}\n", []string{`prefix: "../x"`}},
 		{"no name", "topology:\n  nodes:\n    a: {kind: linux}\n", []string{`name: ""`}},
 		{"no nodes", "name: empty\ntopology: {}\n", []string{`topology.nodes: a lab needs at least one node`}},

@@ -28,6 +28,7 @@ func validate(t *Topology, raw *rawFile, p *problems) {
 		p.add("topology.nodes", "a lab needs at least one node")
 	}
 	mgmt := map[netip.Addr]string{}
+	chassis := map[string]string{} // site → node carrying its chassis
 	for _, n := range t.Nodes {
 		path := "topology.nodes." + n.Name
 		if !nodeNameRE.MatchString(n.Name) {
@@ -48,6 +49,16 @@ func validate(t *Topology, raw *rawFile, p *problems) {
 		}
 		if s, ok := n.Labels[LabelSite]; ok && !siteNameRE.MatchString(s) {
 			p.add(path+".labels."+LabelSite, "%q: a site name is 1-32 characters [A-Za-z0-9_-]", s)
+		}
+		if n.EncapIP.IsValid() {
+			switch other, dup := chassis[n.Site]; {
+			case n.Site == "":
+				p.add(path+".labels."+LabelEncapIP, "a chassis node needs a %s label too", LabelSite)
+			case dup:
+				p.add(path+".labels."+LabelEncapIP, "site %s already has its chassis on node %s", n.Site, other)
+			default:
+				chassis[n.Site] = n.Name
+			}
 		}
 		if n.MgmtIPv4.IsValid() {
 			if t.MgmtIPv4Subnet.IsValid() && !t.MgmtIPv4Subnet.Contains(n.MgmtIPv4) {
