@@ -106,6 +106,9 @@ func (o *Orchestrator) Start(ctx context.Context) error {
 	if len(removed) > 0 {
 		o.log.Warn("removed VIM resources no record owned", "resources", removed)
 	}
+	if err := o.resyncWiring(ctx); err != nil {
+		o.log.Warn("re-rendering the NS instances into OVN failed", "err", err)
+	}
 	nss, err := o.ListNS(ctx)
 	if err != nil {
 		return err

@@ -23,6 +23,8 @@ import (
 type Wiring interface {
 	Render(ctx context.Context, nsID string, want ovn.Network) (ovn.Changes, error)
 	Remove(ctx context.Context, nsID string) (ovn.Changes, error)
+	// NSInstances lists the NS instances that own rows, for the sweep.
+	NSInstances(ctx context.Context) ([]string, error)
 }
 
 // routerName is the NS's one logical router (see docs/chaining.md).

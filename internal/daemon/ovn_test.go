@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os/exec"
@@ -332,6 +333,41 @@ func TestComplexServiceOnOVN(t *testing.T) {
 			if fw := hopsByRole(trace)["fw"]; !slices.Contains(fws, fw) {
 				t.Fatalf("request served by %s, not one of %v", fw, fws)
 			}
+		}
+	})
+
+	parent := t
+	t.Run("a restarted daemon adopts OVN and the service keeps answering", func(t *testing.T) {
+		rows, pids := nsRows(t, d, ns.ID), d.Central.Pids()
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := get(hc, sapURL+"/"); err != nil {
+			t.Fatalf("the data plane stopped with the daemon: %v", err)
+		}
+		// While it is down: one of its ACLs is deleted by hand, and rows of
+		// an NS instance it has no record of appear (a crashed terminate).
+		acl := nbctl(t, d, "--bare", "--columns=_uuid", "find", "ACL", "external_ids:stitch.ns-instance="+ns.ID, "priority=2000")
+		pg := nbctl(t, d, "--bare", "--columns=_uuid", "find", "Port_Group", "external_ids:stitch.ns-instance="+ns.ID, "acls{>=}"+strings.Fields(acl)[0])
+		nbctl(t, d, "remove", "Port_Group", pg, "acls", strings.Fields(acl)[0])
+		if n := nsRows(t, d, ns.ID)["ACL"]; n != rows["ACL"]-1 {
+			t.Fatalf("%d ACLs after deleting one of %d", n, rows["ACL"])
+		}
+		stale := "0badc0ffee00-access"
+		nbctl(t, d, "ls-add", stale, "--", "set", "Logical_Switch", stale,
+			"external_ids:stitch.owner=stitch", "external_ids:stitch.ns-instance=0badc0ff-ee00-0000-0000-000000000000")
+		d, c = startInProcess(parent, cfg) // lives as long as the whole test
+		if got := d.Central.Pids(); !maps.Equal(got, pids) {
+			t.Fatalf("central processes %v after restart, want the same %v adopted", got, pids)
+		}
+		if got := nsRows(t, d, ns.ID); !maps.Equal(got, rows) {
+			t.Fatalf("NB rows %v after restart, want %v (the deleted ACL put back)", got, rows)
+		}
+		if got := nbctl(t, d, "--bare", "--columns=name", "find", "Logical_Switch", "name="+stale); got != "" {
+			t.Fatal("the start-up sweep left rows of an NS instance with no record")
+		}
+		if trace, err := get(hc, sapURL+"/"); err != nil || roles(trace) != "fw,lb,web,backend,kvdb" {
+			t.Fatalf("after restart: %v, %v", trace, err)
 		}
 	})
 

@@ -101,3 +101,33 @@ func dump(t *testing.T, env *ovntest.Env) string {
 	slices.Sort(lines)
 	return strings.Join(lines, "\n")
 }
+
+// TestNSInstancesListsOwners: what an orchestrator's start-up sweep reads to
+// find NB rows no NS record owns.
+func TestNSInstancesListsOwners(t *testing.T) {
+	t.Parallel()
+	env := ovntest.Start(t)
+	c := dial(t, env)
+	// Tagged with an NS but not by stitch: not an owner.
+	env.NBCtl(t, "ls-add", "other-sw", "--", "set", "Logical_Switch", "other-sw", "external_ids:stitch.ns-instance=feedfacecafe-0000")
+	render(t, c, nsB, twoSwitch())
+	render(t, c, nsA, twoSwitch())
+	owners := func() []string {
+		got, err := c.NSInstances(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	want := []string{nsA, nsB}
+	slices.Sort(want)
+	if got := owners(); !slices.Equal(got, want) {
+		t.Fatalf("NSInstances = %v, want %v", got, want)
+	}
+	if _, err := c.Remove(t.Context(), nsA); err != nil {
+		t.Fatal(err)
+	}
+	if got := owners(); !slices.Equal(got, []string{nsB}) {
+		t.Fatalf("after Remove(A): %v, want only B", got)
+	}
+}
