@@ -69,9 +69,10 @@ func nbctlCommands(id string, want ovn.Network) [][]string {
 // -run '^$' -bench Render1000 -benchtime 1x.
 func BenchmarkRender1000(b *testing.B) {
 	ctx := context.Background()
+	rows := map[string]int{"Logical_Switch": 2 * benchCount, "Logical_Switch_Port": 4 * benchCount, "Port_Group": benchCount, "ACL": 2 * benchCount}
 	var lib, chained, perObject time.Duration
 	for b.Loop() {
-		lib = timed(b, func(env *ovntest.Env) {
+		lib, _ = timedRows(b, rows, func(env *ovntest.Env) {
 			c, err := ovn.Dial(ctx, env.NB(), nil)
 			if err != nil {
 				b.Fatal(err)
@@ -84,7 +85,7 @@ func BenchmarkRender1000(b *testing.B) {
 				}
 			}
 		})
-		chained = timed(b, func(env *ovntest.Env) {
+		chained, _ = timedRows(b, rows, func(env *ovntest.Env) {
 			for i := range benchCount {
 				args := []string{"--db=" + env.NB()}
 				for j, obj := range nbctlCommands(benchNS(i)) {
@@ -98,7 +99,7 @@ func BenchmarkRender1000(b *testing.B) {
 				}
 			}
 		})
-		perObject = timed(b, func(env *ovntest.Env) {
+		perObject, _ = timedRows(b, rows, func(env *ovntest.Env) {
 			for i := range benchCount {
 				for _, obj := range nbctlCommands(benchNS(i)) {
 					if _, err := env.Ctl(ctx, "ovn-nbctl", append([]string{"--db=" + env.NB()}, obj...)...); err != nil {
@@ -115,19 +116,19 @@ func BenchmarkRender1000(b *testing.B) {
 	b.ReportMetric(perObject.Seconds()/lib.Seconds(), "x-faster-than-per-object")
 }
 
-// timed runs fill against a fresh NB (started outside the timing) and
-// checks that it produced the expected rows, so every contender did the
-// same work.
-func timed(b *testing.B, fill func(*ovntest.Env)) time.Duration {
+// timedRows runs fill against a fresh NB (started outside the timing),
+// checks that it produced the expected number of rows per table, so every
+// contender did the same work, and returns the time fill took and the NB.
+func timedRows(b *testing.B, rows map[string]int, fill func(*ovntest.Env)) (time.Duration, *ovntest.Env) {
 	b.Helper()
 	env := ovntest.Start(b)
 	start := time.Now()
 	fill(env)
 	d := time.Since(start)
-	for table, want := range map[string]int{"Logical_Switch": 2 * benchCount, "Logical_Switch_Port": 4 * benchCount, "Port_Group": benchCount, "ACL": 2 * benchCount} {
+	for table, want := range rows {
 		if got := len(strings.Fields(env.NBCtl(b, "--bare", "--columns=_uuid", "list", table))); got != want {
 			b.Fatalf("%s has %d rows, want %d", table, got, want)
 		}
 	}
-	return d
+	return d, env
 }
