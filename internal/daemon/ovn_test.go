@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -289,10 +290,37 @@ func TestComplexServiceOnOVN(t *testing.T) {
 	})
 
 	t.Run("scale-out and heal re-render the service access point", func(t *testing.T) {
+		// One client connection kept open across the scale-out: OVN's
+		// conntrack keeps it on its firewall while the balancer gains one.
+		kept := cl.http(2 * time.Second)
+		kept.Transport.(*http.Transport).DisableKeepAlives = false
+		first, err := get(kept, sapURL+"/")
+		if err != nil {
+			t.Fatal(err)
+		}
 		op, err := c.Scale(ctx, ns.ID, nfvo.ScaleRequest{ScaleType: "SCALE_VNF", ScaleVnfData: nfvo.ScaleVnfData{
 			VnfProfileID: "fw", ScaleVnfType: "SCALE_OUT", AspectID: "firewall-scale"}})
 		mustComplete(t, c, op, err)
 		ns, _ = c.GetNS(ctx, ns.ID)
+		for range 5 {
+			reused := false
+			req, _ := http.NewRequest(http.MethodGet, sapURL+"/", nil)
+			req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+				GotConn: func(i httptrace.GotConnInfo) { reused = i.Reused },
+			}))
+			resp, err := kept.Do(req)
+			if err != nil {
+				t.Fatalf("the open connection broke when the balancer changed: %v", err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			then := strings.Split(resp.Header.Get("X-Stitch-Trace"), ",")
+			if !reused || hopsByRole(then)["fw"] != hopsByRole(first)["fw"] {
+				t.Fatalf("connection reused %v, firewall %s then %s: want the same connection on the same firewall",
+					reused, hopsByRole(first)["fw"], hopsByRole(then)["fw"])
+			}
+		}
+		kept.CloseIdleConnections()
 		if lb := nbctl(t, d, "--bare", "--columns=vips", "find", "Load_Balancer", "external_ids:stitch.ns-instance="+ns.ID); strings.Count(lb, ":8080") != 3 {
 			t.Fatalf("SAP balancer vips %q: want the VIP and both firewalls", lb)
 		}
