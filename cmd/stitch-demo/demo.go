@@ -17,6 +17,7 @@ import (
 
 	"github.com/stitchnfv/stitch/internal/config"
 	"github.com/stitchnfv/stitch/internal/daemon"
+	"github.com/stitchnfv/stitch/lab"
 	"github.com/stitchnfv/stitch/nfvo"
 	"github.com/stitchnfv/stitch/nfvo/api"
 	"github.com/stitchnfv/stitch/vim/local"
@@ -25,13 +26,15 @@ import (
 
 // demo holds what the steps share.
 type demo struct {
-	out    io.Writer
-	binDir string
-	cfg    config.Config
-	client *api.Client
-	daemon *exec.Cmd
-	exited chan error // the daemon's Wait result, once it started
-	self   string
+	out     io.Writer
+	binDir  string
+	cfg     config.Config
+	client  *api.Client
+	daemon  *exec.Cmd
+	exited  chan error // the daemon's Wait result, once it started
+	self    string
+	labs    *lab.Runner // the lab the sites run on (ovn fabric)
+	labName string
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -41,8 +44,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	examples := fs.String("examples", "examples", "directory of the example descriptors")
 	stateDir := fs.String("state-dir", "", "state directory (default: a new temporary one, removed at the end)")
 	requests := fs.Int("requests", 6, "requests to send through the service")
+	fabric := fs.String("fabric", config.FabricOVN, "how sites are wired: ovn (each site an OVN chassis on the lab's node) or bridge (Linux bridges, no lab)")
+	labFile := fs.String("lab", filepath.Join("lab", "two-site.clab.yml"), "containerlab topology whose chassis nodes become the sites (ovn fabric)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *fabric != config.FabricOVN && *fabric != config.FabricBridge {
+		return fmt.Errorf("--fabric %q: want ovn or bridge", *fabric)
 	}
 	if os.Geteuid() != 0 {
 		return errors.New("the demo creates network namespaces: run it as root")
@@ -60,8 +68,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	cfg.StateDir = *stateDir
 	cfg.VIM.Prefix = "demo"
 	cfg.ProgramPath = []string{*binDir}
+	cfg.Network.Fabric = *fabric
 	d := &demo{out: out, binDir: *binDir, cfg: cfg, self: self}
 	defer d.cleanup()
+	if *fabric == config.FabricOVN {
+		if err := d.deployLab(ctx, *labFile); err != nil {
+			return err
+		}
+	}
 	if err := d.startDaemon(ctx); err != nil {
 		return err
 	}
@@ -187,21 +201,29 @@ func (d *demo) table(ns nfvo.NsInstance) {
 	w.Flush()
 }
 
+// sapAddress is the example NSD's service access point (sapd web-entry),
+// which the OVN fabric serves as a load balancer on the firewalls.
+const sapAddress = "10.10.0.100:8080"
+
 // traffic sends requests from a client in the edge site to the service's
-// entry, the firewall, and prints which instances answered.
+// entry, and prints which instances answered: the service access point on
+// OVN, the firewall's own address on bridges (which serve no SAP).
 func (d *demo) traffic(ctx context.Context, ns nfvo.NsInstance, n int) error {
-	var entry string
-	for _, v := range ns.Vnfcs {
-		if v.Profile == "fw" {
-			entry = v.Addresses["data"]
+	entry := sapAddress
+	if d.cfg.Network.Fabric != config.FabricOVN {
+		entry = ""
+		for _, v := range ns.Vnfcs {
+			if v.Profile == "fw" {
+				entry = v.Addresses["data"] + ":8080"
+			}
+		}
+		if entry == "" {
+			return errors.New("no firewall instance to send requests to")
 		}
 	}
-	if entry == "" {
-		return errors.New("no firewall instance to send requests to")
-	}
-	d.say("sending %d requests from a client in site edge to http://%s:8080/", n, entry)
-	args := []string{"netns", "exec", local.SiteNamespace(d.cfg.VIM.Prefix, "edge"), d.self, "request",
-		"-n", fmt.Sprint(n), "http://" + entry + ":8080/", "http://" + entry + ":8080/admin"}
+	d.say("sending %d requests from a client in site edge to http://%s/ (web runs on edge, the back ends on core: each visit crosses the WAN)", n, entry)
+	args := []string{"netns", "exec", d.siteNamespace("edge"), d.self, "request",
+		"-n", fmt.Sprint(n), "http://" + entry + "/", "http://" + entry + "/admin"}
 	cmd := exec.CommandContext(ctx, "ip", args...)
 	cmd.Stdout, cmd.Stderr = d.out, d.out
 	return cmd.Run()
@@ -249,6 +271,65 @@ func (d *demo) startDaemon(ctx context.Context) error {
 	}
 }
 
+// siteNamespace is where a client of a site runs: the lab's node on OVN.
+func (d *demo) siteNamespace(site string) string {
+	for _, s := range d.cfg.VIM.Sites {
+		if s.Name == site && s.NetNS != "" {
+			return s.NetNS
+		}
+	}
+	return local.SiteNamespace(d.cfg.VIM.Prefix, site)
+}
+
+// deployLab realises the lab's nodes and WAN link as namespaces and makes
+// its chassis nodes the sites, each an OVN chassis of its own.
+func (d *demo) deployLab(ctx context.Context, file string) error {
+	for _, prog := range []string{"ovsdb-server", "ovn-northd", "ovs-vswitchd", "ovn-controller"} {
+		if _, err := exec.LookPath(prog); err != nil {
+			return fmt.Errorf("the OVN fabric needs %s (Debian: ovn-central ovn-host openvswitch-switch; ./scripts/demo installs them), or run with --fabric bridge", prog)
+		}
+	}
+	topo, err := lab.ParseFile(file, nil)
+	if err != nil {
+		return err
+	}
+	topo.Name = "stitch-demo"
+	d.say("deploying lab %s: %s", file, siteList(topo))
+	d.labs = lab.NewRunner(filepath.Join(d.cfg.StateDir, "labs"), nil)
+	if _, err := d.labs.Deploy(ctx, topo, lab.DeployOptions{RelayCommand: filepath.Join(d.binDir, "stitch-wanrelay")}); err != nil {
+		if errors.Is(err, lab.ErrAlreadyDeployed) {
+			err = fmt.Errorf("%w (a previous demo still runs? `stitchctl lab destroy %s`)", err, file)
+		}
+		d.labs = nil
+		return err
+	}
+	d.labName = topo.Name
+	capacity := map[string]config.Capacity{}
+	for _, s := range d.cfg.VIM.Sites {
+		capacity[s.Name] = s.Capacity
+	}
+	d.cfg.VIM.Sites = nil
+	for _, n := range topo.SiteNodes() {
+		d.cfg.VIM.Sites = append(d.cfg.VIM.Sites, config.Site{
+			Name: n.Site, NetNS: n.NetNS, EncapIP: n.EncapIP.String(), Capacity: capacity[n.Site],
+		})
+	}
+	return nil
+}
+
+func siteList(topo *lab.Topology) string {
+	var parts []string
+	for _, n := range topo.SiteNodes() {
+		parts = append(parts, fmt.Sprintf("site %s on node %s (tunnels from %s)", n.Site, n.Node, n.EncapIP))
+	}
+	for _, l := range topo.Links {
+		if l.WAN.Delay > 0 {
+			parts = append(parts, fmt.Sprintf("WAN %s–%s %s each way", l.A.Node, l.B.Node, l.WAN.Delay))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
 // cleanup stops the daemon and removes the demo's sites.
 func (d *demo) cleanup() {
 	if d.exited != nil {
@@ -260,7 +341,12 @@ func (d *demo) cleanup() {
 			<-d.exited
 		}
 	}
-	if err := local.Purge(context.Background(), d.cfg.VIM.Prefix); err != nil {
+	if err := daemon.Purge(context.Background(), d.cfg); err != nil {
 		fmt.Fprintln(d.out, "cleanup:", err)
+	}
+	if d.labs != nil {
+		if err := d.labs.Destroy(context.Background(), d.labName); err != nil {
+			fmt.Fprintln(d.out, "cleanup:", err)
+		}
 	}
 }

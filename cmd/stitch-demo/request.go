@@ -30,7 +30,9 @@ func request(ctx context.Context, args []string, out io.Writer) error {
 			if err != nil {
 				return err
 			}
+			start := time.Now()
 			resp, err := client.Do(req)
+			took := time.Since(start)
 			if err != nil {
 				fmt.Fprintf(out, "  GET %s → no answer (%v)\n", url, shortErr(err))
 				continue
@@ -38,7 +40,8 @@ func request(ctx context.Context, args []string, out io.Writer) error {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			trace := strings.ReplaceAll(resp.Header.Get("X-Stitch-Trace"), ",", " → ")
-			fmt.Fprintf(out, "  #%d GET %s → %d via %s%s\n", i+1, url, resp.StatusCode, trace, visits(body))
+			fmt.Fprintf(out, "  #%d GET %s → %d in %s via %s%s\n", i+1, url, resp.StatusCode,
+				took.Round(100*time.Microsecond), trace, visits(body))
 		}
 	}
 	return nil
