@@ -16,7 +16,7 @@ import (
 // labSites deploys lab/two-site.clab.yml (edge and core joined by a 20 ms
 // WAN link carried by stitch-wanrelay) and makes its chassis nodes the
 // daemon's sites, so the Geneve tunnels between sites cross the WAN.
-func labSites(t *testing.T, cfg *config.Config) {
+func labSites(t testing.TB, cfg *config.Config) {
 	t.Helper()
 	topo, err := lab.ParseFile(filepath.Join("..", "..", "lab", "two-site.clab.yml"), nil)
 	if err != nil {
