@@ -29,6 +29,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"maps"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -131,6 +132,8 @@ type site struct {
 	encapIP  netip.Addr       // tunnel endpoint
 	ulIface  string           // underlay veth end, when the driver builds the underlay
 	chassis  *ovnhost.Chassis // set by setupOVN
+	phy      netip.Prefix     // br-phy's subnet: tunnel peers in it are on-link
+	phyMAC   net.HardwareAddr // br-phy's MAC, which peers resolve EncapIP to
 }
 
 type network struct {

@@ -173,14 +173,15 @@ func (d *Driver) setupOVN(ctx context.Context) error {
 		}
 	}
 	// OVS resolves a tunnel peer's MAC itself and drops what it sends until
-	// the reply is in; telling each chassis the others' MACs up front
-	// spares the first connection a SYN retransmission (1 s).
-	for _, s := range built {
-		for _, p := range built {
-			if p == s {
+	// the reply is in; telling each chassis the MACs of the peers on its
+	// underlay subnet up front spares the first connection between sites a
+	// SYN retransmission (1 s). Peers behind a router are left to ARP.
+	for _, s := range d.siteList {
+		for _, p := range d.siteList {
+			if p == s || !s.phy.Contains(p.encapIP) || p.phyMAC == nil {
 				continue
 			}
-			if _, err := s.chassis.AppCtl(ctx, "tnl/arp/set", "br-phy", p.encapIP.String(), phyMAC(d.prefix, p.name).String()); err != nil {
+			if _, err := s.chassis.AppCtl(ctx, "tnl/arp/set", "br-phy", p.encapIP.String(), p.phyMAC.String()); err != nil {
 				d.log.Debug("tunnel neighbour", "site", s.name, "peer", p.name, "err", err)
 			}
 		}
@@ -287,6 +288,7 @@ func (d *Driver) ensurePhyBridge(ctx context.Context, s *site) error {
 	if err := s.nl.LinkSetUp(br); err != nil {
 		return fmt.Errorf("br-phy up: %w", err)
 	}
+	s.phyMAC, s.phy = phyMAC(d.prefix, s.name), d.ovn.Underlay.Masked()
 	return nil
 }
 
@@ -357,6 +359,12 @@ func (d *Driver) ensureWANBridge(ctx context.Context, s *site) error {
 		"--may-exist", "add-port", "br-phy", rec.Iface)
 	if err != nil {
 		return err
+	}
+	s.phyMAC = link.Attrs().HardwareAddr
+	for _, a := range rec.Addrs {
+		if p, err := netip.ParsePrefix(a); err == nil && p.Contains(s.encapIP) {
+			s.phy = p.Masked()
+		}
 	}
 	br, err := s.nl.LinkByName("br-phy")
 	if err != nil {
