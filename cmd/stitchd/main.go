@@ -27,6 +27,7 @@ func run(args []string) error {
 	cfgPath := fs.String("config", "", "configuration file (default: the embedded two-site lab)")
 	listen := fs.String("listen", "", "API listen address (overrides the config)")
 	stateDir := fs.String("state-dir", "", "state directory (overrides the config)")
+	purge := fs.Bool("purge", false, "stop and remove everything this configuration's daemon runs on the host (instances, sites, chassis, the embedded OVN central), with or without records, and exit; the state directory is left for you to remove")
 	var programPath multiFlag
 	fs.Var(&programPath, "program-path", "directory searched for VDU programs before $PATH (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -57,6 +58,13 @@ func run(args []string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *purge {
+		if err := daemon.Purge(ctx, cfg); err != nil {
+			return err
+		}
+		log.Info("purged; the records are still in the state directory", "state-dir", cfg.StateDir)
+		return nil
+	}
 	d, err := daemon.Start(ctx, cfg, log)
 	if err != nil {
 		return err

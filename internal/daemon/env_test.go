@@ -61,6 +61,9 @@ func testConfig(t testing.TB) config.Config {
 	cfg.StateDir = t.TempDir()
 	cfg.VIM.Prefix = "t" + hex.EncodeToString(b)[:3]
 	cfg.ProgramPath = []string{binDir}
+	// The bridge fabric: these tests are about the orchestrator and the
+	// VIM; the OVN fabric's own tests start from ovnTestConfig.
+	cfg.Network.Fabric = config.FabricBridge
 	cfg.HealthTimeout = config.Duration(20 * time.Second)
 	cfg.DefaultGrace = config.Duration(2 * time.Second)
 	purge := cfg
