@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/stitchnfv/stitch/internal/config"
 	"github.com/stitchnfv/stitch/internal/namedns"
+	"github.com/stitchnfv/stitch/internal/samplekit"
 	"github.com/stitchnfv/stitch/internal/testenv"
 	"github.com/stitchnfv/stitch/nfvo"
 	"github.com/stitchnfv/stitch/vim/local"
@@ -249,8 +251,32 @@ func TestComplexServiceOnOVN(t *testing.T) {
 		}
 	})
 	t.Run("what the firewall denies never arrives", func(t *testing.T) {
+		edge := siteHTTP(d, "edge")
+		stats := func(profile string) samplekit.StatsSnapshot {
+			var s samplekit.StatsSnapshot
+			resp, err := edge.Get("http://" + vnfcsOf(ns, profile)[0].Addresses["data"] + ":8080/stats")
+			if err == nil {
+				err = json.NewDecoder(resp.Body).Decode(&s)
+				resp.Body.Close()
+			}
+			if err != nil {
+				t.Fatalf("%s stats: %v", profile, err)
+			}
+			return s
+		}
+		fw, lb, web := stats("fw"), stats("lb"), stats("web")
 		if _, err := get(hc, sapURL+"/admin"); err == nil {
 			t.Fatal("/admin answered; the firewall should drop it")
+		}
+		if got := stats("fw"); got.Requests != fw.Requests+1 || got.Dropped != fw.Dropped+1 {
+			t.Fatalf("firewall counted %d requests and %d drops, want one more of each than %d and %d",
+				got.Requests, got.Dropped, fw.Requests, fw.Dropped)
+		}
+		if got := stats("lb"); got.Requests != lb.Requests {
+			t.Fatalf("the load balancer saw %d requests, had %d: the denied one went on", got.Requests, lb.Requests)
+		}
+		if got := stats("web"); got.Requests != web.Requests {
+			t.Fatalf("web saw %d requests, had %d: the denied one arrived", got.Requests, web.Requests)
 		}
 	})
 	t.Run("microservices admit only their callers", func(t *testing.T) {
