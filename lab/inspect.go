@@ -2,7 +2,9 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/netip"
 	"slices"
@@ -86,6 +88,9 @@ func (r *Runner) Inspect(ctx context.Context, name string) (*Lab, error) {
 	lab := &Lab{Name: name, Complete: st.Complete, Warnings: st.Warnings}
 	for _, n := range st.Nodes {
 		ifs, err := interfaces(n.NetNS)
+		if st.Containerlab && errors.Is(err, fs.ErrNotExist) {
+			err = nil // containerlab links a namespace only for a running container
+		}
 		if err != nil {
 			return nil, fmt.Errorf("inspect lab %s node %s: %w", name, n.Name, err)
 		}

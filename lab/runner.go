@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -44,19 +43,13 @@ type DeployOptions struct {
 	// NoRelay never uses a relay: delay, jitter and loss need tc netem
 	// (or AllowUnappliedImpairments), as on a host without the relay.
 	NoRelay bool
-	// UseContainerlab hands the file to the containerlab binary instead of
-	// realising it with namespaces. Not implemented yet: ErrUnsupported.
+	// UseContainerlab hands the file to the containerlab binary, which
+	// must be present with a working container engine (ErrUnsupported
+	// otherwise). By default the lab is handed over whenever both are
+	// present, and realised with network namespaces where they are not
+	// (as on CI); NoContainerlab always uses namespaces.
 	UseContainerlab bool
-}
-
-// ContainerlabAvailable reports whether the containerlab binary and a
-// working Docker engine are present, i.e. whether handing a topology to
-// containerlab would be possible.
-func ContainerlabAvailable(ctx context.Context) bool {
-	if _, err := exec.LookPath("containerlab"); err != nil {
-		return false
-	}
-	return exec.CommandContext(ctx, "docker", "info").Run() == nil
+	NoContainerlab  bool
 }
 
 func (r *Runner) labDir(name string) string { return filepath.Join(r.stateDir, name) }
@@ -84,15 +77,14 @@ const bridgeDev = "br0"
 // cannot be realised is refused before anything is created; a failure half
 // way is rolled back (and the error says if the rollback failed too).
 func (r *Runner) Deploy(ctx context.Context, t *Topology, opts DeployOptions) (*Lab, error) {
-	if opts.UseContainerlab {
-		return nil, fmt.Errorf("%w: handing topologies to containerlab is not implemented yet (containerlab available: %v)",
-			ErrUnsupported, ContainerlabAvailable(ctx))
-	}
-	if err := checkRealisable(t); err != nil {
+	handoff, err := useContainerlab(ctx, opts)
+	if err != nil {
 		return nil, err
 	}
-	if ContainerlabAvailable(ctx) {
-		r.log.InfoContext(ctx, "containerlab and a container engine are present, but handing labs to them is not implemented: using network namespaces", "lab", t.Name)
+	if !handoff {
+		if err := checkRealisable(t); err != nil {
+			return nil, err
+		}
 	}
 	if err := namedns.PrepareDir(); err != nil {
 		return nil, err
@@ -103,6 +95,9 @@ func (r *Runner) Deploy(ctx context.Context, t *Topology, opts DeployOptions) (*
 			return nil, fmt.Errorf("lab %s: %w (destroy it first)", t.Name, err)
 		}
 		return nil, err
+	}
+	if handoff {
+		return r.deployContainerlab(ctx, t, dir)
 	}
 	st := &labState{Name: t.Name, NSPrefix: NSPrefix(t)}
 	if err := writeState(dir, st); err != nil {
@@ -248,6 +243,12 @@ func (r *Runner) destroy(ctx context.Context, name string) error {
 	st, err := readState(dir)
 	if err != nil {
 		return err
+	}
+	if st.Containerlab {
+		if err := destroyContainerlab(ctx, st); err != nil {
+			return err // keep the state: Destroy can be retried
+		}
+		return os.RemoveAll(dir)
 	}
 	var errs []error
 	for _, l := range st.Links {

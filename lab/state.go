@@ -21,6 +21,11 @@ type labState struct {
 	Warnings []string    `json:"warnings,omitempty"`
 	// Namespaces this lab created, in creation order.
 	Namespaces []string `json:"namespaces"`
+	// Containerlab is set for a lab handed to containerlab, deployed from
+	// File; containerlab owns its containers and namespaces.
+	Containerlab bool              `json:"containerlab,omitempty"`
+	File         string            `json:"file,omitempty"`
+	Env          map[string]string `json:"env,omitempty"`
 }
 
 type nodeState struct {

@@ -30,6 +30,10 @@ type Topology struct {
 	Name string
 	// Prefix is containerlab's name prefix ("clab" when the file has none).
 	Prefix string
+	// File is the absolute path ParseFile read (empty from Parse); Env the
+	// variables it was parsed with. Handing a lab to containerlab needs both.
+	File string
+	Env  map[string]string
 	// MgmtIPv4Subnet is mgmt.ipv4-subnet, if given.
 	MgmtIPv4Subnet netip.Prefix
 	// Nodes sorted by name.
@@ -98,6 +102,7 @@ func ParseFile(path string, env map[string]string) (*Topology, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	t.File, t.Env = absFile(path), maps.Clone(env)
 	return t, nil
 }
 

@@ -24,7 +24,10 @@ const defaultLabStateDir = "/var/lib/stitch/labs"
 func (a *app) labCmd() *cobra.Command {
 	cmd := groupCmd("lab", "Deploy, inspect and destroy a containerlab topology on this host (root; no orchestrator)")
 	cmd.Long = `Deploy, inspect and destroy a lab described by a containerlab topology file
-(*.clab.yml) on this host: linux nodes become network namespaces, links veth
+(*.clab.yml) on this host. Where the containerlab binary and a working
+container engine are present, the file is handed to containerlab (--engine
+auto, the default, or containerlab). Elsewhere (--engine netns, or auto
+without them, as on CI) linux nodes become network namespaces, links veth
 pairs, and WAN links with delay, jitter or loss get a stitch-wanrelay (found
 next to stitchctl or on PATH). These commands need root and do not talk to
 the orchestrator; --server is ignored.`
@@ -40,11 +43,15 @@ the orchestrator; --server is ignored.`
 	var envs []string
 	var relay string
 	var allowUnapplied bool
+	var engine string
 	deploy := &cobra.Command{
 		Use:   "deploy FILE",
 		Short: "Deploy the lab a topology file describes",
 		Args:  cobra.ExactArgs(1),
 		RunE: action(func(cmd *cobra.Command, args []string) error {
+			if engine != "auto" && engine != "containerlab" && engine != "netns" {
+				return usagef("--engine %q: want auto, containerlab or netns", engine)
+			}
 			env, err := labEnv(envs)
 			if err != nil {
 				return err
@@ -56,7 +63,8 @@ the orchestrator; --server is ignored.`
 			if err := needRoot(); err != nil {
 				return err
 			}
-			opts := lab.DeployOptions{RelayCommand: relay, NoRelay: relay == "none", AllowUnappliedImpairments: allowUnapplied}
+			opts := lab.DeployOptions{RelayCommand: relay, NoRelay: relay == "none", AllowUnappliedImpairments: allowUnapplied,
+				UseContainerlab: engine == "containerlab", NoContainerlab: engine == "netns"}
 			if opts.NoRelay {
 				opts.RelayCommand = ""
 			}
@@ -78,6 +86,7 @@ the orchestrator; --server is ignored.`
 	f.StringArrayVar(&envs, "env", nil, "K=V substituted for ${K} in the file, over the environment (repeatable)")
 	f.StringVar(&relay, "relay", "", "stitch-wanrelay binary (default: next to stitchctl, then on PATH); none: use tc netem")
 	f.BoolVar(&allowUnapplied, "allow-unapplied", false, "deploy even if WAN delay/jitter/loss cannot be applied (no relay, no netem)")
+	f.StringVar(&engine, "engine", "auto", "who realises the lab: auto (containerlab where present), containerlab, or netns")
 
 	inspect := &cobra.Command{
 		Use:   "inspect NAME",

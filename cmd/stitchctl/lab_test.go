@@ -148,6 +148,9 @@ topology:
 	if r := e.run(t, "deploy", e.file, "--env", "NOEQUALS"); r.code != 2 {
 		t.Errorf("bad --env: exit %d, want 2\n%s", r.code, r.err)
 	}
+	if r := e.run(t, "deploy", e.file, "--engine", "docker"); r.code != 2 || !strings.Contains(r.err, "--engine") {
+		t.Errorf("bad --engine: exit %d, want 2\n%s", r.code, r.err)
+	}
 	if r := e.run(t, "deploy"); r.code != 2 {
 		t.Errorf("deploy without a file: exit %d, want 2", r.code)
 	}
