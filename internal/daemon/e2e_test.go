@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -35,16 +34,7 @@ func visit(t testing.TB, d *Daemon, ns nfvo.NsInstance, path string) ([]string, 
 	if len(fw) == 0 {
 		t.Fatal("no firewall instance")
 	}
-	resp, err := siteHTTP(d, "edge").Get(fmt.Sprintf("http://%s:8080%s", fw[0].Addresses["data"], path))
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("HTTP %d: %s", resp.StatusCode, body)
-	}
-	return strings.Split(resp.Header.Get("X-Stitch-Trace"), ","), nil
+	return get(siteHTTP(d, "edge"), fmt.Sprintf("http://%s:8080%s", fw[0].Addresses["data"], path))
 }
 
 func hopsByRole(trace []string) map[string]string {

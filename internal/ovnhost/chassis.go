@@ -115,7 +115,7 @@ func (c *Chassis) start(ctx context.Context) error {
 			return err
 		}
 	}
-	return poll(ctx, convergeTimeout, "chassis "+c.cfg.Name+" in SB", func() (bool, error) {
+	return Poll(ctx, convergeTimeout, "chassis "+c.cfg.Name+" in SB", func() (bool, error) {
 		out, err := run(ctx, c.cfg.Dir, c.cfg.Tag, "ovn-sbctl", "--db="+c.cfg.SBRemote, "--timeout=5",
 			"--bare", "--columns=name", "find", "Chassis", "name="+c.cfg.Name)
 		return strings.TrimSpace(out) == c.cfg.Name, err

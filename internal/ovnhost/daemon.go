@@ -253,8 +253,10 @@ func run(ctx context.Context, dir, tag, prog string, args ...string) (string, er
 	return stdout.String(), nil
 }
 
-// poll calls cond until it reports done or timeout passes.
-func poll(ctx context.Context, timeout time.Duration, what string, cond func() (bool, error)) error {
+// Poll calls cond, quickly at first, until it reports done or timeout
+// passes; the error names what and carries cond's last error. OVN
+// converges in milliseconds, so polling beats fixed sleeps.
+func Poll(ctx context.Context, timeout time.Duration, what string, cond func() (bool, error)) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var last error

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stitchnfv/stitch/internal/ovnhost"
 	"github.com/stitchnfv/stitch/internal/testenv"
 )
 
@@ -125,7 +126,7 @@ func (e *Env) AddChassis(t testing.TB, name string, opts ChassisOptions) *Chassi
 		"external_ids:ovn-bridge-datapath-type=netdev")
 
 	c.startController(t)
-	err := poll(t.Context(), convergeTimeout, "chassis "+name+" in SB", func() (bool, error) {
+	err := ovnhost.Poll(t.Context(), convergeTimeout, "chassis "+name+" in SB", func() (bool, error) {
 		out, err := e.Ctl(t.Context(), "ovn-sbctl", "--db="+e.SB(), "--bare", "--columns=name", "find", "Chassis", "name="+name)
 		return strings.TrimSpace(out) == name, err
 	})

@@ -1,14 +1,12 @@
 package ovntest
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stitchnfv/stitch/internal/namedns"
 )
@@ -52,28 +50,3 @@ func ip(t testing.TB, args ...string) {
 // test can serve and dial from workload namespaces without helper
 // processes. Close them before the namespace is deleted.
 func InNetNS(name string, fn func() error) error { return namedns.DoNamed(name, fn) }
-
-// poll calls cond until it reports done, fails, or timeout passes. Polling
-// quickly is far faster than fixed sleeps: OVN converges in milliseconds.
-func poll(ctx context.Context, timeout time.Duration, what string, cond func() (bool, error)) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var last error
-	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
-		done, err := cond()
-		if done {
-			return nil
-		}
-		if err != nil {
-			last = err
-		}
-		select {
-		case <-ctx.Done():
-			if last != nil {
-				return fmt.Errorf("waiting for %s: %w (last error: %w)", what, ctx.Err(), last)
-			}
-			return fmt.Errorf("waiting for %s: %w", what, ctx.Err())
-		case <-time.After(wait):
-		}
-	}
-}

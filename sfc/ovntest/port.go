@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/stitchnfv/stitch/internal/ovnhost"
 )
 
 // workloadMTU leaves room for Geneve's encapsulation on a 1500-byte
@@ -51,7 +53,7 @@ func (c *Chassis) AttachPort(t testing.TB, lspName, mac, cidrIP string) string {
 	// ovn-controller marks the interface ovn-installed once the port is
 	// bound to this chassis in SB and its flows are in br-int: from then on
 	// packets of the port follow the logical flows.
-	err := poll(t.Context(), convergeTimeout, "port "+lspName+" installed on "+c.Name, func() (bool, error) {
+	err := ovnhost.Poll(t.Context(), convergeTimeout, "port "+lspName+" installed on "+c.Name, func() (bool, error) {
 		out, err := c.ctl(t.Context(), "ovs-vsctl", "--db=unix:"+c.dbSocket(),
 			"--if-exists", "get", "Interface", outer, "external_ids:ovn-installed")
 		return strings.TrimSpace(out) == `"true"`, err

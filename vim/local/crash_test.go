@@ -1,12 +1,9 @@
 package local
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -21,44 +18,9 @@ func TestDaemonKilled(t *testing.T) {
 	t.Parallel()
 	echo := echoBinary(t)
 	cfg := testConfig(t, SiteConfig{Name: "a"}, SiteConfig{Name: "b"})
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperDaemon$", "-test.v")
-	cmd.Env = append(os.Environ(), "STITCH_LOCAL_DAEMON="+mustJSON(t, map[string]string{
+	runAndKill(t, "TestHelperDaemon", "STITCH_LOCAL_DAEMON", map[string]string{
 		"prefix": cfg.Prefix, "stateDir": cfg.StateDir, "echo": echo,
-	}))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		ok := false
-		for sc.Scan() {
-			if strings.TrimSpace(sc.Text()) == "DAEMON READY" {
-				ok = true
-				break
-			}
-		}
-		ready <- ok
-		for sc.Scan() {
-		}
-	}()
-	select {
-	case ok := <-ready:
-		if !ok {
-			cmd.Wait()
-			t.Fatal("daemon exited before it was ready")
-		}
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("daemon not ready in time")
-	}
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
+	})
 
 	ctx := context.Background()
 	d := openDriver(t, cfg)

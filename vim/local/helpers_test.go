@@ -1,6 +1,7 @@
 package local
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -241,4 +243,47 @@ func instancePid(t testing.TB, d *Driver, name string) int {
 
 func sleeper(name string, ports ...vim.PortSpec) vim.InstanceSpec {
 	return vim.InstanceSpec{Name: name, Site: "a", Program: "sleep", Args: []string{"3600"}, Ports: ports}
+}
+
+// runAndKill runs the helper test helper in a child process (the driver
+// in another process, as a daemon would hold it), with params in env var,
+// waits until it prints DAEMON READY and SIGKILLs it: a daemon crash.
+func runAndKill(t *testing.T, helper, envVar string, params map[string]string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+helper+"$", "-test.v")
+	cmd.Env = append(os.Environ(), envVar+"="+mustJSON(t, params))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		ok := false
+		for sc.Scan() {
+			if strings.TrimSpace(sc.Text()) == "DAEMON READY" {
+				ok = true
+				break
+			}
+		}
+		ready <- ok
+		for sc.Scan() {
+		}
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			cmd.Wait()
+			t.Fatal("daemon exited before it was ready")
+		}
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("daemon not ready in time")
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
 }

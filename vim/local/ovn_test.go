@@ -454,44 +454,9 @@ func TestOVNDaemonKilled(t *testing.T) {
 	echo := echoBinary(t)
 	central := startCentral(t)
 	cfg := ovnTestConfig(t, central, SiteConfig{Name: "a"}, SiteConfig{Name: "b"})
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperOVNDaemon$", "-test.v")
-	cmd.Env = append(os.Environ(), "STITCH_LOCAL_OVN_DAEMON="+mustJSON(t, map[string]string{
+	runAndKill(t, "TestHelperOVNDaemon", "STITCH_LOCAL_OVN_DAEMON", map[string]string{
 		"prefix": cfg.Prefix, "stateDir": cfg.StateDir, "echo": echo, "sb": central.SB,
-	}))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		ok := false
-		for sc.Scan() {
-			if strings.TrimSpace(sc.Text()) == "DAEMON READY" {
-				ok = true
-				break
-			}
-		}
-		ready <- ok
-		for sc.Scan() {
-		}
-	}()
-	select {
-	case ok := <-ready:
-		if !ok {
-			cmd.Wait()
-			t.Fatal("daemon exited before it was ready")
-		}
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("daemon not ready in time")
-	}
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
+	})
 
 	pids := map[string]map[string]int{}
 	for _, s := range []string{"a", "b"} {
