@@ -255,33 +255,8 @@ func BenchmarkRenderChained1000(b *testing.B) {
 	var lib, chained, perObject time.Duration
 	for b.Loop() {
 		var libEnv, chainedEnv, perObjectEnv *ovntest.Env
-		lib, libEnv = timedRows(b, rows, func(env *ovntest.Env) {
-			c, err := ovn.Dial(ctx, env.NB(), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer c.Close()
-			for i := range count {
-				id, want := chainedNS(i)
-				if _, err := c.Render(ctx, id, want); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-		chained, chainedEnv = timedRows(b, rows, func(env *ovntest.Env) {
-			for i := range count {
-				args := []string{"--db=" + env.NB()}
-				for j, obj := range chainedNbctl(chainedNS(i)) {
-					if j > 0 {
-						args = append(args, "--")
-					}
-					args = append(args, obj...)
-				}
-				if _, err := env.Ctl(ctx, "ovn-nbctl", args...); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		lib, libEnv = timedRows(b, rows, renderEach(ctx, b, count, chainedNS))
+		chained, chainedEnv = timedRows(b, rows, nbctlEach(ctx, b, count, func(i int) [][]string { return chainedNbctl(chainedNS(i)) }))
 		sameContents(b, libEnv, chainedEnv)
 		if perObjectToo {
 			perObject, perObjectEnv = timedRows(b, rows, func(env *ovntest.Env) {

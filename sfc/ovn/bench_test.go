@@ -72,33 +72,8 @@ func BenchmarkRender1000(b *testing.B) {
 	rows := map[string]int{"Logical_Switch": 2 * benchCount, "Logical_Switch_Port": 4 * benchCount, "Port_Group": benchCount, "ACL": 2 * benchCount}
 	var lib, chained, perObject time.Duration
 	for b.Loop() {
-		lib, _ = timedRows(b, rows, func(env *ovntest.Env) {
-			c, err := ovn.Dial(ctx, env.NB(), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer c.Close()
-			for i := range benchCount {
-				id, want := benchNS(i)
-				if _, err := c.Render(ctx, id, want); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-		chained, _ = timedRows(b, rows, func(env *ovntest.Env) {
-			for i := range benchCount {
-				args := []string{"--db=" + env.NB()}
-				for j, obj := range nbctlCommands(benchNS(i)) {
-					if j > 0 {
-						args = append(args, "--")
-					}
-					args = append(args, obj...)
-				}
-				if _, err := env.Ctl(ctx, "ovn-nbctl", args...); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		lib, _ = timedRows(b, rows, renderEach(ctx, b, benchCount, benchNS))
+		chained, _ = timedRows(b, rows, nbctlEach(ctx, b, benchCount, func(i int) [][]string { return nbctlCommands(benchNS(i)) }))
 		perObject, _ = timedRows(b, rows, func(env *ovntest.Env) {
 			for i := range benchCount {
 				for _, obj := range nbctlCommands(benchNS(i)) {
@@ -131,4 +106,40 @@ func timedRows(b *testing.B, rows map[string]int, fill func(*ovntest.Env)) (time
 		}
 	}
 	return d, env
+}
+
+// renderEach is a contender rendering count NS instances, one Render each.
+func renderEach(ctx context.Context, b *testing.B, count int, ns func(int) (string, ovn.Network)) func(*ovntest.Env) {
+	return func(env *ovntest.Env) {
+		c, err := ovn.Dial(ctx, env.NB(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		for i := range count {
+			id, want := ns(i)
+			if _, err := c.Render(ctx, id, want); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// nbctlEach is a contender creating count NS instances with one ovn-nbctl
+// call each, its commands chained with "--".
+func nbctlEach(ctx context.Context, b *testing.B, count int, cmds func(int) [][]string) func(*ovntest.Env) {
+	return func(env *ovntest.Env) {
+		for i := range count {
+			args := []string{"--db=" + env.NB()}
+			for j, obj := range cmds(i) {
+				if j > 0 {
+					args = append(args, "--")
+				}
+				args = append(args, obj...)
+			}
+			if _, err := env.Ctl(ctx, "ovn-nbctl", args...); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 }
