@@ -11,6 +11,7 @@ import (
 
 	"github.com/stitchnfv/stitch/internal/samplekit"
 	"github.com/stitchnfv/stitch/internal/samplekit/backend"
+	"github.com/stitchnfv/stitch/sdk/slots"
 )
 
 // defaultSlots applies when neither --slots nor STITCH_SLOTS says.
@@ -92,9 +93,9 @@ func run(ctx context.Context, args, env []string, stderr io.Writer) error {
 			n = defaultSlots
 		}
 	}
-	slots := samplekit.NewSlots(n)
-	h := backend.New(rt, backend.Options{DBProfile: opts.db, Slots: slots})
+	budget := slots.New(n)
+	h := backend.New(rt, backend.Options{DBProfile: opts.db, Slots: budget})
 	rt.Logger.Info("session slots", "max", n)
-	srv := &samplekit.Server{Runtime: rt, Handler: h, Slots: slots, OnShutdown: h.Close}
+	srv := &samplekit.Server{Runtime: rt, Handler: h, Slots: budget, OnShutdown: h.Close}
 	return srv.ListenAndServe(ctx, opts.listen)
 }

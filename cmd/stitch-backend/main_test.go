@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stitchnfv/stitch/internal/samplekit"
 	"github.com/stitchnfv/stitch/internal/samplekit/sktest"
+	"github.com/stitchnfv/stitch/sdk/slots"
 )
 
 func TestHelp(t *testing.T) {
@@ -33,9 +33,9 @@ func TestExampleVNFDArgs(t *testing.T) {
 	}
 }
 
-func slotsOf(t *testing.T, addr string) samplekit.SlotsSnapshot {
+func slotsOf(t *testing.T, addr string) slots.Snapshot {
 	t.Helper()
-	var s samplekit.SlotsSnapshot
+	var s slots.Snapshot
 	sktest.GetJSON(t, "http://"+addr+"/slots", &s)
 	return s
 }
@@ -94,9 +94,9 @@ func TestInChain(t *testing.T) {
 		var page struct {
 			Trace   []string `json:"trace"`
 			Backend struct {
-				Instance string                  `json:"instance"`
-				Visits   int                     `json:"visits"`
-				Slots    samplekit.SlotsSnapshot `json:"slots"`
+				Instance string         `json:"instance"`
+				Visits   int            `json:"visits"`
+				Slots    slots.Snapshot `json:"slots"`
 			} `json:"backend"`
 		}
 		if a.err != nil || a.status != 200 {
@@ -106,7 +106,7 @@ func TestInChain(t *testing.T) {
 			t.Fatal(err)
 		}
 		if page.Backend.Instance != "backend-9" || page.Backend.Visits != i || page.Trace[3] != "backend:backend-9" ||
-			page.Backend.Slots != (samplekit.SlotsSnapshot{Max: 1, Available: 0, InUse: 1}) {
+			page.Backend.Slots != (slots.Snapshot{Max: 1, Available: 0, InUse: 1, Seq: uint64(2*i - 1)}) {
 			t.Fatalf("visit %d: %s", i, a.body)
 		}
 	}

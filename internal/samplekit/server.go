@@ -2,9 +2,9 @@ package samplekit
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/stitchnfv/stitch/sdk/slots"
 	"io"
 	"log/slog"
 	"net"
@@ -24,7 +24,7 @@ type Server struct {
 	Runtime *Runtime
 	Handler http.Handler
 	// Slots, when set, is served at /slots and included in /stats.
-	Slots *Slots
+	Slots *slots.Budget
 	// ShutdownTimeout defaults to DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
 	// OnShutdown runs after the last request finished (close idle
@@ -105,8 +105,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /stats", s.stats)
 	if s.Slots != nil {
-		mux.HandleFunc("GET /slots", s.getSlots)
-		mux.HandleFunc("PUT /slots", s.putSlots)
+		mux.Handle("/slots", slots.Handler(s.Slots, s.Runtime.Logger))
 	}
 	if s.Handler != nil {
 		mux.Handle("/", s.count(s.Handler))
@@ -132,25 +131,6 @@ func (s *Server) stats(w http.ResponseWriter, _ *http.Request) {
 		snap.Slots = &sl
 	}
 	WriteJSON(w, http.StatusOK, snap)
-}
-
-func (s *Server) getSlots(w http.ResponseWriter, _ *http.Request) {
-	WriteJSON(w, http.StatusOK, s.Slots.Snapshot())
-}
-
-// putSlots is FUSION's ServiceModifySessions: {"max": N} sets a new
-// budget at run time.
-func (s *Server) putSlots(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Max *int `json:"max"`
-	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10)).Decode(&req); err != nil || req.Max == nil || *req.Max < 0 {
-		WriteProblem(w, http.StatusBadRequest, s.Runtime.Hop(), `want {"max": N} with N >= 0`)
-		return
-	}
-	s.Slots.SetMax(*req.Max)
-	s.Runtime.Logger.Info("slots budget changed", "max", *req.Max)
-	WriteJSON(w, http.StatusOK, s.Slots.Snapshot())
 }
 
 // count counts the request and logs it at debug level.

@@ -2,6 +2,7 @@ package samplekit
 
 import (
 	"context"
+	"github.com/stitchnfv/stitch/sdk/slots"
 	"io"
 	"net"
 	"net/http"
@@ -57,9 +58,9 @@ func get(t *testing.T, url string) (int, string, http.Header) {
 
 func TestServerEndpoints(t *testing.T) {
 	rt := testRuntime(t, "backend", "be-0")
-	slots := NewSlots(4)
+	budget := slots.New(4)
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "app") })
-	addr, _ := serve(t, &Server{Runtime: rt, Handler: app, Slots: slots})
+	addr, _ := serve(t, &Server{Runtime: rt, Handler: app, Slots: budget})
 
 	if code, body, _ := get(t, "http://"+addr+"/healthz"); code != 200 || body != "ok\n" {
 		t.Fatalf("healthz = %d %q", code, body)
@@ -69,14 +70,14 @@ func TestServerEndpoints(t *testing.T) {
 			t.Fatalf("app = %d %q", code, body)
 		}
 	}
-	release, _ := slots.Acquire()
+	release, _ := budget.Acquire()
 	defer release()
 	code, body, _ := get(t, "http://"+addr+"/stats")
 	if code != 200 || !strings.Contains(body, `"requests":3`) || !strings.Contains(body, `"role":"backend"`) ||
-		!strings.Contains(body, `"instance":"be-0"`) || !strings.Contains(body, `"slots":{"max":4,"available":3,"in_use":1}`) {
+		!strings.Contains(body, `"instance":"be-0"`) || !strings.Contains(body, `"slots":{"max":4,"available":3,"in_use":1,"seq":1}`) {
 		t.Fatalf("stats = %d %s", code, body)
 	}
-	if code, body, _ := get(t, "http://"+addr+"/slots"); code != 200 || strings.TrimSpace(body) != `{"max":4,"available":3,"in_use":1}` {
+	if code, body, _ := get(t, "http://"+addr+"/slots"); code != 200 || strings.TrimSpace(body) != `{"max":4,"available":3,"in_use":1,"seq":1}` {
 		t.Fatalf("slots = %d %s", code, body)
 	}
 
@@ -89,8 +90,8 @@ func TestServerEndpoints(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	if code := put(`{"max": 10}`); code != 200 || slots.Max() != 10 {
-		t.Fatalf("PUT /slots = %d, max %d", code, slots.Max())
+	if code := put(`{"max": 10}`); code != 200 || budget.Max() != 10 {
+		t.Fatalf("PUT /slots = %d, max %d", code, budget.Max())
 	}
 	for _, bad := range []string{`{"max": -1}`, `{}`, `nope`} {
 		if code := put(bad); code != 400 {

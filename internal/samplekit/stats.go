@@ -1,6 +1,10 @@
 package samplekit
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/stitchnfv/stitch/sdk/slots"
+)
 
 // Stats are the counters every sample program serves at GET /stats.
 type Stats struct {
@@ -21,14 +25,14 @@ type Stats struct {
 
 // StatsSnapshot is the JSON of GET /stats.
 type StatsSnapshot struct {
-	Role      string         `json:"role"`
-	Instance  string         `json:"instance"`
-	Requests  uint64         `json:"requests"`
-	Forwarded uint64         `json:"forwarded"`
-	Dropped   uint64         `json:"dropped"`
-	Rejected  uint64         `json:"rejected"`
-	Errors    uint64         `json:"errors"`
-	Slots     *SlotsSnapshot `json:"slots,omitempty"`
+	Role      string          `json:"role"`
+	Instance  string          `json:"instance"`
+	Requests  uint64          `json:"requests"`
+	Forwarded uint64          `json:"forwarded"`
+	Dropped   uint64          `json:"dropped"`
+	Rejected  uint64          `json:"rejected"`
+	Errors    uint64          `json:"errors"`
+	Slots     *slots.Snapshot `json:"slots,omitempty"`
 }
 
 // Snapshot reads the counters. They are read one by one: a snapshot taken

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stitchnfv/stitch/internal/samplekit"
+	"github.com/stitchnfv/stitch/sdk/slots"
 )
 
 // MaxHold caps ?hold= so a test or a demo cannot pin a slot for long.
@@ -26,21 +27,21 @@ type Options struct {
 	// are the database. Empty means the only profile there.
 	DBProfile string
 	// Slots is the session budget; required.
-	Slots *samplekit.Slots
+	Slots *slots.Budget
 }
 
 // Visit is the JSON answer of GET /api/visit.
 type Visit struct {
-	Instance string                  `json:"instance"`
-	Visits   int64                   `json:"visits"`
-	Held     string                  `json:"held"`
-	Slots    samplekit.SlotsSnapshot `json:"slots"`
+	Instance string         `json:"instance"`
+	Visits   int64          `json:"visits"`
+	Held     string         `json:"held"`
+	Slots    slots.Snapshot `json:"slots"`
 }
 
 // Backend is the back end's handler.
 type Backend struct {
 	rt     *samplekit.Runtime
-	slots  *samplekit.Slots
+	slots  *slots.Budget
 	caller *samplekit.Caller
 	mux    *http.ServeMux
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stitchnfv/stitch/internal/samplekit/kvdb"
 	"github.com/stitchnfv/stitch/internal/samplekit/lb"
 	"github.com/stitchnfv/stitch/internal/samplekit/web"
+	"github.com/stitchnfv/stitch/sdk/slots"
 )
 
 // roles lists the chain's roles in order; each is also the vnf-profile id
@@ -78,7 +79,7 @@ type Program struct {
 	ID      string
 	Addr    string
 	Runtime *samplekit.Runtime
-	Slots   *samplekit.Slots
+	Slots   *slots.Budget
 	// Stop shuts the program down as SIGTERM would and returns what Serve
 	// returned; calling it again returns the same.
 	Stop func() error
@@ -153,7 +154,7 @@ func (c *Chain) SetBindings(t testing.TB, role string, set samplekit.BindingsSet
 
 type app struct {
 	handler http.Handler
-	slots   *samplekit.Slots
+	slots   *slots.Budget
 	close   func()
 }
 
@@ -173,9 +174,9 @@ func (c *Chain) build(t testing.TB, role string, rt *samplekit.Runtime) app {
 		h := web.New(rt, web.Options{BackendProfile: "backend"})
 		return app{handler: h, close: h.Close}
 	case "backend":
-		slots := samplekit.NewSlots(ChainSlots)
-		h := backend.New(rt, backend.Options{DBProfile: "kvdb", Slots: slots})
-		return app{handler: h, slots: slots, close: h.Close}
+		budget := slots.New(ChainSlots)
+		h := backend.New(rt, backend.Options{DBProfile: "kvdb", Slots: budget})
+		return app{handler: h, slots: budget, close: h.Close}
 	case "kvdb":
 		store, err := kvdb.Open(filepath.Join(c.Dir, "kv.json"))
 		if err != nil {

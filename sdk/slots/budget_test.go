@@ -1,19 +1,19 @@
-package samplekit
+package slots
 
 import (
 	"sync"
 	"testing"
 )
 
-func TestSlots(t *testing.T) {
-	s := NewSlots(2)
+func TestBudget(t *testing.T) {
+	s := New(2)
 	r1, ok1 := s.Acquire()
 	r2, ok2 := s.Acquire()
 	_, ok3 := s.Acquire()
 	if !ok1 || !ok2 || ok3 {
 		t.Fatalf("acquire = %v %v %v, want true true false", ok1, ok2, ok3)
 	}
-	if got := s.Snapshot(); got != (SlotsSnapshot{Max: 2, Available: 0, InUse: 2}) {
+	if got := s.Snapshot(); got.Max != 2 || got.Available != 0 || got.InUse != 2 || got.Seq != 2 {
 		t.Fatalf("snapshot = %+v", got)
 	}
 	r1()
@@ -27,8 +27,8 @@ func TestSlots(t *testing.T) {
 	}
 }
 
-func TestSlotsSetMax(t *testing.T) {
-	s := NewSlots(3)
+func TestBudgetSetMax(t *testing.T) {
+	s := New(3)
 	var rel []func()
 	for range 3 {
 		r, _ := s.Acquire()
@@ -36,7 +36,7 @@ func TestSlotsSetMax(t *testing.T) {
 	}
 	// Lowered below the sessions in flight: they keep running, none starts.
 	s.SetMax(1)
-	if got := s.Snapshot(); got != (SlotsSnapshot{Max: 1, Available: 0, InUse: 3}) {
+	if got := s.Snapshot(); got.Max != 1 || got.Available != 0 || got.InUse != 3 {
 		t.Fatalf("snapshot = %+v", got)
 	}
 	rel[0]()
@@ -52,14 +52,14 @@ func TestSlotsSetMax(t *testing.T) {
 	if s.Max() != 0 {
 		t.Fatalf("max = %d, want 0", s.Max())
 	}
-	if NewSlots(-1).Max() != 0 {
+	if New(-1).Max() != 0 {
 		t.Fatal("negative budget kept")
 	}
 }
 
-func TestSlotsConcurrent(t *testing.T) {
+func TestBudgetConcurrent(t *testing.T) {
 	const budget = 5
-	s := NewSlots(budget)
+	s := New(budget)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	held, peak := 0, 0
@@ -89,7 +89,7 @@ func TestSlotsConcurrent(t *testing.T) {
 	if peak > budget {
 		t.Fatalf("peak sessions %d > max %d", peak, budget)
 	}
-	if got := s.Snapshot(); got != (SlotsSnapshot{Max: budget, Available: budget}) {
+	if got := s.Snapshot(); got.Max != budget || got.Available != budget || got.InUse != 0 {
 		t.Fatalf("leak: %+v", got)
 	}
 }
