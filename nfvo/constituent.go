@@ -276,6 +276,10 @@ func (o *Orchestrator) newVnfc(ns NsInstance, p *plan, c constituent, vdu *descr
 		used[ip] = true
 		v.Addresses[cp.ID] = ip
 	}
+	if v.Slots > 0 {
+		// Best effort: without a health-check port stitch has no slots to read.
+		v.SlotsEndpoint, _ = vnfm.SlotsEndpoint(vdu.HealthCheck, v.Addresses)
+	}
 	return v, nil
 }
 

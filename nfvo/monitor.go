@@ -25,6 +25,9 @@ func (o *Orchestrator) monitor(ctx context.Context) {
 		if err := o.checkInstances(ctx); err != nil && ctx.Err() == nil {
 			o.log.Warn("instance check failed", "err", err)
 		}
+		if err := o.refreshSlotTargets(ctx); err != nil && ctx.Err() == nil {
+			o.log.Warn("listing the instances with session slots failed", "err", err)
+		}
 	}
 }
 

@@ -39,6 +39,9 @@ type Config struct {
 	DefaultGrace time.Duration
 	// HTTPClient delivers webhook notifications.
 	HTTPClient *http.Client
+	// Slots, when set, collects the session-slot reports of every healthy
+	// instance with slots (the monitor keeps its targets current).
+	Slots *vnfm.SlotCollector
 	// Wiring, when set, renders every NS into the SDN (OVN) and binds
 	// instances to its logical ports; the VIM must run a binding fabric.
 	Wiring Wiring

@@ -130,6 +130,9 @@ type Vnfc struct {
 	State     VnfcState         `json:"state"`
 	Addresses map[string]string `json:"addresses,omitempty"` // cpd → IP
 	Slots     int               `json:"slots,omitempty"`
+	// SlotsEndpoint is where the instance reports its slots (ip:port of
+	// its health-check port, GET /slots), for instances with slots.
+	SlotsEndpoint string `json:"slotsEndpoint,omitempty"`
 	OpID      string            `json:"createdByOp"`
 	CreatedAt time.Time         `json:"createdAt"`
 	HealthyAt time.Time         `json:"healthyAt,omitzero"`

@@ -54,6 +54,15 @@ func (m *Manager) Probe(ctx context.Context, site string, hc *descriptors.Health
 	return nil
 }
 
+// SlotsEndpoint is where an instance serves GET /slots: its health-check
+// port (the sdk/slots contract).
+func SlotsEndpoint(hc *descriptors.HealthCheck, addrs map[string]string) (string, error) {
+	if hc == nil || hc.Port == 0 {
+		return "", fmt.Errorf("no health-check port to read slots from")
+	}
+	return probeTarget(hc, addrs)
+}
+
 // probeTarget is the address:port a health check probes.
 func probeTarget(hc *descriptors.HealthCheck, addrs map[string]string) (string, error) {
 	ip := addrs[hc.Cpd]

@@ -217,6 +217,12 @@ func TestNsShowExplainsPlacement(t *testing.T) {
 		}
 	}
 
+	r = e.ok(t, "ns", "slots", "ns-1")
+	if got := lines(r.out); len(got) != 2 || got[0] != "VNFC | PROFILE | SITE | MAX | AVAILABLE | IN USE | AGE | ERROR" ||
+		got[1] != "ns-1-fw-main-0 | fw | edge-a | 100 | 99 | 1 | 1000ms | -" {
+		t.Errorf("ns slots:\n%s", r.out)
+	}
+
 	r = e.ok(t, "ns", "list")
 	if got := lines(r.out); len(got) != 2 || got[0] != "ID | NAME | NSD | STATE | STATUS | VNFCS | OPERATION | CREATED" ||
 		!strings.HasPrefix(got[1], "ns-1 | web-1 | web:1.0 | INSTANTIATED | HEALTHY | 2 | op-") {

@@ -15,7 +15,7 @@ import (
 func (a *app) nsCmd() *cobra.Command {
 	cmd := groupCmd("ns", "Manage network service instances and run their lifecycle", "nsi")
 	cmd.AddCommand(a.nsCreateCmd(), a.nsListCmd(), a.nsShowCmd(), a.nsInstantiateCmd(), a.nsScaleCmd(),
-		a.nsHealCmd(), a.nsTerminateCmd(), a.nsDeleteCmd())
+		a.nsHealCmd(), a.nsTerminateCmd(), a.nsDeleteCmd(), a.nsSlotsCmd())
 	return cmd
 }
 
@@ -84,6 +84,30 @@ func (a *app) nsShowCmd() *cobra.Command {
 				return err
 			}
 			return a.print(ns, func(w io.Writer) { nsDetail(w, ns) })
+		}),
+	}
+}
+
+func (a *app) nsSlotsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "slots ID",
+		Short: "Show the latest session-slot reports of an NS instance's instances, with their age",
+		Args:  cobra.ExactArgs(1),
+		RunE: action(func(cmd *cobra.Command, args []string) error {
+			reports, err := a.client.SlotReports(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return a.print(reports, func(w io.Writer) {
+				row(w, "VNFC", "PROFILE", "SITE", "MAX", "AVAILABLE", "IN USE", "AGE", "ERROR")
+				for _, r := range reports {
+					age := "-"
+					if !r.ReportedAt.IsZero() {
+						age = fmt.Sprintf("%.0fms", r.AgeMs)
+					}
+					row(w, r.VnfcID, r.VnfProfileID, r.Site, fmt.Sprint(r.Max), fmt.Sprint(r.Available), fmt.Sprint(r.InUse), age, r.Error)
+				}
+			})
 		}),
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/stitchnfv/stitch/internal/config"
@@ -25,6 +26,11 @@ import (
 	"github.com/stitchnfv/stitch/vim/local"
 	"github.com/stitchnfv/stitch/vnfm"
 )
+
+// slotsInterval is how often the session slots of every instance are read:
+// a service router balancing on them wants reports well under a second
+// old, and one read is a small HTTP GET on the site's network.
+const slotsInterval = 200 * time.Millisecond
 
 // Daemon is a running stitch.
 type Daemon struct {
@@ -39,6 +45,9 @@ type Daemon struct {
 
 	store  store.Store
 	server *http.Server
+	// background runs the slot collector until stopBackground.
+	background     sync.WaitGroup
+	stopBackground context.CancelFunc
 	done   chan error
 	log    *slog.Logger
 }
@@ -84,6 +93,10 @@ func (d *Daemon) start(ctx context.Context, cfg config.Config) error {
 	if err != nil {
 		return err
 	}
+	collector := mgr.NewSlotCollector(slotsInterval)
+	bg, stop := context.WithCancel(context.Background())
+	d.stopBackground = stop
+	d.background.Go(func() { collector.Run(bg) })
 	orch, err := nfvo.New(nfvo.Config{
 		Store:         d.store,
 		VNFM:          mgr,
@@ -91,6 +104,7 @@ func (d *Daemon) start(ctx context.Context, cfg config.Config) error {
 		HealthTimeout: time.Duration(cfg.HealthTimeout),
 		DefaultGrace:  time.Duration(cfg.DefaultGrace),
 		Wiring:        wiring,
+		Slots:         collector,
 	})
 	if err != nil {
 		return err
@@ -156,6 +170,10 @@ func (d *Daemon) Close() error {
 	}
 	if d.Orchestrator != nil {
 		d.Orchestrator.Close()
+	}
+	if d.stopBackground != nil {
+		d.stopBackground()
+		d.background.Wait()
 	}
 	if d.VIM != nil {
 		errs = append(errs, d.VIM.Close())

@@ -91,6 +91,19 @@ func TestComplexServiceLifecycle(t *testing.T) {
 			t.Fatalf("trace %v, want fw,lb,web,backend,kvdb", trace)
 		}
 	})
+	t.Run("the back ends' session slots are collected", func(t *testing.T) {
+		var reports []nfvo.SlotReport
+		waitFor(t, 5*time.Second, func() bool {
+			reports, _ = c.SlotReports(ctx, ns.ID)
+			fresh := 0
+			for _, r := range reports {
+				if r.VnfProfileID == "backend" && r.Max == 20 && r.Available == 20 && r.Error == "" && r.AgeMs < 1000 {
+					fresh++
+				}
+			}
+			return len(reports) == 3 && fresh == 3
+		})
+	})
 	t.Run("the firewall drops what its rules deny", func(t *testing.T) {
 		if _, err := visit(t, d, ns, "/admin"); err == nil {
 			t.Fatal("/admin answered; the firewall should drop it")

@@ -246,6 +246,12 @@ func (c *Client) GetNS(ctx context.Context, id string) (nfvo.NsInstance, error) 
 	return get[nfvo.NsInstance](ctx, c, item(pathNsInstances, id))
 }
 
+// SlotReports reads the latest session-slot reports of an NS instance's
+// instances.
+func (c *Client) SlotReports(ctx context.Context, id string) ([]nfvo.SlotReport, error) {
+	return get[[]nfvo.SlotReport](ctx, c, item(pathNsInstances, id)+"/slots")
+}
+
 // DeleteNS deletes an NS instance that is not instantiated.
 func (c *Client) DeleteNS(ctx context.Context, id string) error {
 	return c.do(ctx, http.MethodDelete, item(pathNsInstances, id), nil, nil)

@@ -188,6 +188,14 @@ func TestHandler(t *testing.T) {
 			wantStatus: 200, wantBody: `"nsInstanceName":"web-1"`},
 		{name: "get NS", setup: seedOnly, method: "GET", path: "/nslcm/v1/ns_instances/ns-1",
 			wantStatus: 200, wantBody: `"vnfdVersions":{"fw":"1.0","lb":"2.1"}`},
+		{name: "slot reports", setup: func(t *testing.T, f *apitest.Fake) {
+			seedOnly(t, f)
+			f.AddVnfc(nfvo.Vnfc{ID: "ns-1-be-0", NsID: "ns-1", Profile: "be", Site: "core", Slots: 20})
+			f.AddVnfc(nfvo.Vnfc{ID: "ns-1-fw-0", NsID: "ns-1", Profile: "fw", Site: "edge"})
+		}, method: "GET", path: "/nslcm/v1/ns_instances/ns-1/slots",
+			wantStatus: 200, wantBody: `[{"vnfcId":"ns-1-be-0","vnfProfileId":"be","site":"core","max":20,"available":19,"inUse":1,"seq":1,`},
+		{name: "slot reports of an unknown NS", method: "GET", path: "/nslcm/v1/ns_instances/nope/slots",
+			wantStatus: 404, wantType: api.ProblemTypeNotFound},
 		{name: "delete NS", setup: seedOnly, method: "DELETE", path: "/nslcm/v1/ns_instances/ns-1", wantStatus: 204},
 		{name: "delete instantiated NS", setup: instantiatedOnly, method: "DELETE", path: "/nslcm/v1/ns_instances/ns-1",
 			wantStatus: 409, wantType: api.ProblemTypeState, wantDetail: "terminate it first"},

@@ -17,6 +17,7 @@ func (s *server) nsInstanceRoutes() []route {
 		{http.MethodPost, pathNsInstances, s.createNS},
 		{http.MethodGet, pathNsInstances, s.listNS},
 		{http.MethodGet, item, s.getNS},
+		{http.MethodGet, item + "/slots", s.slotReports},
 		{http.MethodDelete, item, s.deleteNS},
 		{http.MethodPost, item + "/instantiate", lcmOperation(s.svc.Instantiate, bodyOptional)},
 		{http.MethodPost, item + "/scale", lcmOperation(s.svc.Scale, bodyRequired)},
@@ -52,6 +53,14 @@ func (s *server) getNS(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeObject(w, r, http.StatusOK, ns)
+}
+
+func (s *server) slotReports(w http.ResponseWriter, r *http.Request) error {
+	reports, err := s.svc.SlotReports(r.Context(), r.PathValue("nsInstanceId"))
+	if err != nil {
+		return err
+	}
+	return writeObject(w, r, http.StatusOK, reports)
 }
 
 func (s *server) deleteNS(w http.ResponseWriter, r *http.Request) error {

@@ -91,6 +91,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"Vnfc":                                 nfvo.Vnfc{},
 		"NsLcmOpOcc":                           nfvo.LcmOpOcc{},
 		"OpStats":                              nfvo.OpStats{},
+		"SlotReport":                           nfvo.SlotReport{},
 		"Step":                                 nfvo.Step{},
 		"ProblemDetails":                       nfvo.Problem{},
 		"FieldProblem":                         nfvo.FieldProblem{},

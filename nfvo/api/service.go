@@ -33,6 +33,7 @@ type Service interface {
 	Heal(ctx context.Context, id string, req nfvo.HealRequest) (nfvo.LcmOpOcc, error)
 	Terminate(ctx context.Context, id string, req nfvo.TerminateRequest) (nfvo.LcmOpOcc, error)
 	ListOps(ctx context.Context, nsID string) ([]nfvo.LcmOpOcc, error) // nsID "" = all
+	SlotReports(ctx context.Context, nsID string) ([]nfvo.SlotReport, error)
 	GetOp(ctx context.Context, id string) (nfvo.LcmOpOcc, error)
 	RetryOp(ctx context.Context, id string) (nfvo.LcmOpOcc, error)
 	RollbackOp(ctx context.Context, id string) (nfvo.LcmOpOcc, error)

@@ -420,6 +420,27 @@ func (f *Fake) ListNS(context.Context) ([]nfvo.NsInstance, error) {
 }
 
 // GetNS implements the Service.
+// SlotReports reports, for each instance of the NS with session slots, a
+// budget of its Slots with one slot in use, reported a second ago.
+func (f *Fake) SlotReports(_ context.Context, id string) ([]nfvo.SlotReport, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("SlotReports"); err != nil {
+		return nil, err
+	}
+	if _, ok := f.ns[id]; !ok {
+		return nil, fmt.Errorf("NS instance %q: %w", id, nfvo.ErrNotFound)
+	}
+	out := []nfvo.SlotReport{}
+	for _, v := range f.vnfcs[id] {
+		if v.Slots > 0 {
+			out = append(out, nfvo.SlotReport{VnfcID: v.ID, VnfProfileID: v.Profile, Site: v.Site, Max: v.Slots,
+				Available: v.Slots - 1, InUse: 1, Seq: 1, ReportedAt: f.clock.Add(-time.Second), AgeMs: 1000})
+		}
+	}
+	return out, nil
+}
+
 func (f *Fake) GetNS(_ context.Context, id string) (nfvo.NsInstance, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
