@@ -132,12 +132,12 @@ type Vnfc struct {
 	Slots     int               `json:"slots,omitempty"`
 	// SlotsEndpoint is where the instance reports its slots (ip:port of
 	// its health-check port, GET /slots), for instances with slots.
-	SlotsEndpoint string `json:"slotsEndpoint,omitempty"`
-	OpID      string            `json:"createdByOp"`
-	CreatedAt time.Time         `json:"createdAt"`
-	HealthyAt time.Time         `json:"healthyAt,omitzero"`
-	LastError string            `json:"lastError,omitempty"`
-	LogPath   string            `json:"logPath,omitempty"`
+	SlotsEndpoint string    `json:"slotsEndpoint,omitempty"`
+	OpID          string    `json:"createdByOp"`
+	CreatedAt     time.Time `json:"createdAt"`
+	HealthyAt     time.Time `json:"healthyAt,omitzero"`
+	LastError     string    `json:"lastError,omitempty"`
+	LogPath       string    `json:"logPath,omitempty"`
 }
 
 // LcmOpOcc is an LCM operation occurrence (SOL005 NsLcmOpOcc).

@@ -48,8 +48,8 @@ type Daemon struct {
 	// background runs the slot collector until stopBackground.
 	background     sync.WaitGroup
 	stopBackground context.CancelFunc
-	done   chan error
-	log    *slog.Logger
+	done           chan error
+	log            *slog.Logger
 }
 
 // Start opens the store, adopts what a previous run left (resuming its
