@@ -37,6 +37,9 @@ type Config struct {
 	MonitorInterval time.Duration
 	// DefaultGrace is how long an instance may take to stop gracefully.
 	DefaultGrace time.Duration
+	// DrainTimeout bounds how long a scale-in or heal waits for the
+	// sessions of the instances it removes to end.
+	DrainTimeout time.Duration
 	// HTTPClient delivers webhook notifications.
 	HTTPClient *http.Client
 	// Slots, when set, collects the session-slot reports of every healthy
@@ -80,6 +83,9 @@ func New(cfg Config) (*Orchestrator, error) {
 	}
 	if cfg.DefaultGrace <= 0 {
 		cfg.DefaultGrace = 10 * time.Second
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = 30 * time.Second
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 5 * time.Second}

@@ -118,7 +118,13 @@ func (c *SlotCollector) Collect(ctx context.Context) {
 func (c *SlotCollector) read(ctx context.Context, t SlotTarget) (slots.Snapshot, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.interval)
 	defer cancel()
-	status, body, err := c.m.get(ctx, t.Site, t.Addr, "/slots")
+	return c.m.ReadSlots(ctx, t.Site, t.Addr)
+}
+
+// ReadSlots reads an instance's slots once: GET /slots at addr, dialled
+// from site.
+func (m *Manager) ReadSlots(ctx context.Context, site, addr string) (slots.Snapshot, error) {
+	status, body, err := m.get(ctx, site, addr, "/slots")
 	if err != nil {
 		return slots.Snapshot{}, err
 	}

@@ -29,6 +29,9 @@ type Config struct {
 	HealthTimeout Duration `json:"health-timeout,omitempty"`
 	// DefaultGrace is how long an instance may take to stop gracefully.
 	DefaultGrace Duration `json:"default-grace,omitempty"`
+	// DrainTimeout bounds how long a scale-in waits for the sessions of
+	// the instances it removes to end (no new session reaches them).
+	DrainTimeout Duration `json:"drain-timeout,omitempty"`
 	// ProgramPath lists directories searched for VDU programs before $PATH.
 	ProgramPath []string `json:"program-path,omitempty"`
 	Network     Network  `json:"network,omitempty"`

@@ -103,6 +103,7 @@ func (d *Daemon) start(ctx context.Context, cfg config.Config) error {
 		Logger:        d.log.With("part", "nfvo"),
 		HealthTimeout: time.Duration(cfg.HealthTimeout),
 		DefaultGrace:  time.Duration(cfg.DefaultGrace),
+		DrainTimeout:  time.Duration(cfg.DrainTimeout),
 		Wiring:        wiring,
 		Slots:         collector,
 	})

@@ -184,6 +184,59 @@ func TestComplexServiceLifecycle(t *testing.T) {
 		}
 	})
 
+	t.Run("scale-in drains a busy instance", func(t *testing.T) {
+		scale := func(dir string) nfvo.OpStats {
+			op, err := c.Scale(ctx, ns.ID, nfvo.ScaleRequest{ScaleType: "SCALE_VNF", ScaleVnfData: nfvo.ScaleVnfData{
+				VnfProfileID: "backend", ScaleVnfType: dir, AspectID: "backend-scale"}})
+			return *mustComplete(t, c, op, err).Stats
+		}
+		scale("SCALE_OUT")
+		ns, _ = c.GetNS(ctx, ns.ID)
+		backends := vnfcsOf(ns, "backend")
+		// Every back end holds a session: whichever scale-in picks must
+		// finish its session before it goes.
+		const hold = 2 * time.Second
+		held := make(chan error, len(backends))
+		for _, b := range backends {
+			go func() {
+				resp, err := siteHTTP(d, "core").Get(fmt.Sprintf("http://%s:8080/api/visit?hold=%s", b.Addresses["data"], hold))
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						err = fmt.Errorf("%s: HTTP %d", b.ID, resp.StatusCode)
+					}
+				}
+				held <- err
+			}()
+		}
+		waitFor(t, 5*time.Second, func() bool {
+			busy := 0
+			for _, r := range mustSlots(t, c, ns.ID) {
+				if r.InUse == 1 && r.AgeMs < 500 {
+					busy++
+				}
+			}
+			return busy == len(backends)
+		})
+		start := time.Now()
+		scale("SCALE_IN")
+		took := time.Since(start)
+		for range backends {
+			if err := <-held; err != nil {
+				t.Fatalf("a session was cut by the scale-in: %v", err)
+			}
+		}
+		ops, _ := c.ListOps(ctx, ns.ID)
+		last := slices.MaxFunc(ops, func(a, b nfvo.LcmOpOcc) int { return a.StartTime.Compare(b.StartTime) })
+		var drained bool
+		for _, s := range last.Steps {
+			drained = drained || strings.Contains(s.Message, "drained")
+		}
+		if !drained || took < hold/2 {
+			t.Fatalf("scale-in took %s with steps %v: want it to wait for the victim's session", took, dump(last.Steps))
+		}
+	})
+
 	t.Run("a killed instance is healed", func(t *testing.T) {
 		victim := vnfcsOf(ns, "backend")[0]
 		pids := processesWithEnv("STITCH_INSTANCE_ID", victim.ID)
@@ -229,6 +282,15 @@ func TestComplexServiceLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+func mustSlots(t testing.TB, c *api.Client, nsID string) []nfvo.SlotReport {
+	t.Helper()
+	r, err := c.SlotReports(context.Background(), nsID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 func ids(vs []nfvo.Vnfc) []string {
