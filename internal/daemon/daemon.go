@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/stitchnfv/stitch/internal/config"
+	"github.com/stitchnfv/stitch/internal/metrics"
 	"github.com/stitchnfv/stitch/internal/ovnhost"
 	"github.com/stitchnfv/stitch/internal/store"
 	"github.com/stitchnfv/stitch/nfvo"
@@ -119,8 +120,11 @@ func (d *Daemon) start(ctx context.Context, cfg config.Config) error {
 		return fmt.Errorf("API listener: %w", err)
 	}
 	d.Addr = ln.Addr().String()
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler(orch, d.log.With("part", "metrics")))
+	mux.Handle("/", api.NewHandler(orch, d.log.With("part", "api")))
 	d.server = &http.Server{
-		Handler:           api.NewHandler(orch, d.log.With("part", "api")),
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go func() { d.done <- d.server.Serve(ln) }()

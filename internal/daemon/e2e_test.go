@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -103,6 +104,21 @@ func TestComplexServiceLifecycle(t *testing.T) {
 			}
 			return len(reports) == 3 && fresh == 3
 		})
+		resp, err := http.Get("http://" + d.Addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range []string{
+			fmt.Sprintf(`stitch_session_slots{kind="max",ns_instance=%q,vnf_profile="backend",vnfc=%q} 20`, ns.ID, vnfcsOf(ns, "backend")[0].ID),
+			fmt.Sprintf(`stitch_vnfc_instances{ns_instance=%q,site="core",state="HEALTHY",vnf_profile="backend"} 3`, ns.ID),
+			`stitch_lcm_operations{automatic="false",operation="INSTANTIATE",state="COMPLETED"} 1`,
+		} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
 	})
 	t.Run("the firewall drops what its rules deny", func(t *testing.T) {
 		if _, err := visit(t, d, ns, "/admin"); err == nil {
