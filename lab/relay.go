@@ -231,7 +231,7 @@ func (r *Runner) realiseRelayed(ctx context.Context, t *Topology, l Link, st *la
 	if err != nil {
 		return err
 	}
-	ls.RelayPID, ls.RelayStart, ls.Applied = pid, start, true
+	ls.RelayPID, ls.RelayStart, ls.RelayBin, ls.Applied = pid, start, relay, true
 	r.log.InfoContext(ctx, "WAN relay started", "lab", t.Name, "link", l.A.String()+"--"+l.B.String(), "netns", wanNS, "pid", pid)
 	return writeState(dir, st)
 }
@@ -240,4 +240,43 @@ func (r *Runner) realiseRelayed(ctx context.Context, t *Topology, l Link, st *la
 func relayRunning(pid int, start uint64) bool {
 	st, ok := procStartTime(pid)
 	return ok && st == start && len(livePIDs([]int{pid})) == 1
+}
+
+// Repair restarts the WAN relays of a deployed lab that no longer run (a
+// relay that crashed or was killed leaves its link cut) and returns the
+// links it restarted ("a:if--b:if"). Relays that run are left alone.
+func (r *Runner) Repair(ctx context.Context, name string) ([]string, error) {
+	if !labNameRE.MatchString(name) {
+		return nil, fmt.Errorf("%w: bad lab name %q", ErrInvalid, name)
+	}
+	dir := r.labDir(name)
+	st, err := readState(dir)
+	if err != nil {
+		return nil, fmt.Errorf("repair lab %s: %w", name, err)
+	}
+	var restarted []string
+	for i := range st.Links {
+		l := &st.Links[i]
+		if l.WANNetNS == "" || relayRunning(l.RelayPID, l.RelayStart) {
+			continue
+		}
+		bin := l.RelayBin
+		if bin == "" {
+			bin = findRelay("")
+		}
+		if bin == "" {
+			return restarted, fmt.Errorf("repair lab %s: link %s--%s: %w: no %s to restart", name, l.A, l.B, ErrUnsupported, RelayBinary)
+		}
+		pid, start, err := startRelay(ctx, bin, l.WANNetNS, l.WAN, l.RelayLog)
+		if err != nil {
+			return restarted, fmt.Errorf("repair lab %s: link %s--%s: %w", name, l.A, l.B, err)
+		}
+		l.RelayPID, l.RelayStart, l.RelayBin = pid, start, bin
+		if err := writeState(dir, st); err != nil {
+			return restarted, err
+		}
+		restarted = append(restarted, l.A+"--"+l.B)
+		r.log.InfoContext(ctx, "WAN relay restarted", "lab", name, "link", l.A+"--"+l.B, "pid", pid)
+	}
+	return restarted, nil
 }

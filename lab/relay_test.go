@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -97,6 +98,29 @@ func TestTwoSiteWANRelay(t *testing.T) {
 		t.Errorf("client -> edge round trip %v, want well under the WAN's", lan)
 	}
 
+	// A relay that dies cuts the link; Inspect says so and Repair restarts
+	// it with the same impairment.
+	if got, err := r.Repair(ctx, topo.Name); err != nil || len(got) != 0 {
+		t.Fatalf("Repair of a healthy lab: %v, %v; want nothing restarted", got, err)
+	}
+	if err := syscall.Kill(wan.Relay.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, wan.Relay.PID)
+	if l, _ := r.Inspect(ctx, topo.Name); l.Links[i].Applied || l.Links[i].Relay.Running {
+		t.Fatalf("after the relay died: %+v", l.Links[i].Relay)
+	}
+	if got, err := r.Repair(ctx, topo.Name); err != nil || len(got) != 1 || got[0] != "edge:eth2--core:eth1" {
+		t.Fatalf("Repair: %v, %v", got, err)
+	}
+	lab, _ = r.Inspect(ctx, topo.Name)
+	if wan = lab.Links[i]; !wan.Applied || !wan.Relay.Running {
+		t.Fatalf("after Repair: %+v", wan.Relay)
+	}
+	if rtt := tcpRTT(t, topo, "core", "client", "10.99.0.2"); rtt < 35*time.Millisecond || rtt > 150*time.Millisecond {
+		t.Errorf("round trip after Repair %v, want about 40ms again", rtt)
+	}
+
 	if err := r.Destroy(ctx, topo.Name); err != nil {
 		t.Fatalf("Destroy: %v", err)
 	}
@@ -161,4 +185,14 @@ func TestDeployBadRelay(t *testing.T) {
 		t.Fatal("Deploy with a relay that exits at once succeeded")
 	}
 	t.Logf("%v", err)
+}
+
+// waitGone waits (at most 5 s) until pid no longer runs.
+func waitGone(t *testing.T, pid int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); len(livePIDs([]int{pid})) != 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d still runs", pid)
+		}
+	}
 }

@@ -51,6 +51,8 @@ type linkState struct {
 	RelayPID   int    `json:"relay_pid,omitempty"`
 	RelayStart uint64 `json:"relay_start,omitempty"`
 	RelayLog   string `json:"relay_log,omitempty"`
+	// RelayBin is the relay binary, to restart a relay that died.
+	RelayBin string `json:"relay_bin,omitempty"`
 }
 
 const stateFile = "state.json"

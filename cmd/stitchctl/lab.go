@@ -118,7 +118,28 @@ the orchestrator; --server is ignored.`
 			return nil
 		}),
 	}
-	cmd.AddCommand(deploy, inspect, destroy)
+	repair := &cobra.Command{
+		Use:   "repair NAME",
+		Short: "Restart the WAN relays of a lab that no longer run",
+		Args:  cobra.ExactArgs(1),
+		RunE: action(func(cmd *cobra.Command, args []string) error {
+			if err := needRoot(); err != nil {
+				return err
+			}
+			restarted, err := runner().Repair(cmd.Context(), args[0])
+			if err != nil {
+				return notDeployed(err, args[0], stateDir)
+			}
+			if len(restarted) == 0 {
+				a.info("Lab %s: every relay runs.", args[0])
+			}
+			for _, l := range restarted {
+				a.info("Lab %s: relay of %s restarted.", args[0], l)
+			}
+			return nil
+		}),
+	}
+	cmd.AddCommand(deploy, inspect, destroy, repair)
 	return cmd
 }
 

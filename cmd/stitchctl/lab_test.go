@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stitchnfv/stitch/internal/testenv"
 )
@@ -103,6 +104,26 @@ func TestLabDeployInspectDestroy(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.out, "netns: clab-"+e.name+"-n2") {
 		t.Errorf("inspect -o yaml: exit %d\n%s", r.code, r.out)
 	}
+
+	if r = e.run(t, "repair", e.name); r.code != 0 || !strings.Contains(r.out, "every relay runs") {
+		t.Errorf("repair of a healthy lab: exit %d\n%s%s", r.code, r.out, r.err)
+	}
+	if err := syscall.Kill(relayPID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); syscall.Kill(relayPID, 0) == nil && !isZombie(relayPID); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("relay %d did not die", relayPID)
+		}
+	}
+	if r = e.run(t, "repair", e.name); r.code != 0 || !strings.Contains(r.out, "relay of n1:eth1--n2:eth1 restarted") {
+		t.Errorf("repair after the relay died: exit %d\n%s%s", r.code, r.out, r.err)
+	}
+	r = e.run(t, "inspect", e.name, "-o", "json")
+	if err := json.Unmarshal([]byte(r.out), &v); err != nil || !v.Links[0].Relay.Running || v.Links[0].Relay.PID == relayPID {
+		t.Fatalf("inspect after repair: %v\n%s", err, r.out)
+	}
+	relayPID = v.Links[0].Relay.PID
 
 	r = e.run(t, "destroy", e.name)
 	if r.code != 0 || !strings.Contains(r.out, "Lab "+e.name+" destroyed.") {
