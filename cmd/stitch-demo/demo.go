@@ -115,6 +115,9 @@ func (d *demo) steps(ctx context.Context, examples string, requests int) error {
 	if err := d.traffic(ctx, ns, requests); err != nil {
 		return err
 	}
+	if err := d.slots(ctx, ns); err != nil {
+		return err
+	}
 	d.say("terminating")
 	op, err = d.client.Terminate(ctx, ns.ID, nfvo.TerminateRequest{GracefulTerminationTimeout: 5})
 	if err != nil {
@@ -227,6 +230,34 @@ func (d *demo) traffic(ctx context.Context, ns nfvo.NsInstance, n int) error {
 	cmd := exec.CommandContext(ctx, "ip", args...)
 	cmd.Stdout, cmd.Stderr = d.out, d.out
 	return cmd.Run()
+}
+
+// slots shows the session slots stitch collected from the back ends (what
+// the service router balances on), waiting briefly for the first reports.
+func (d *demo) slots(ctx context.Context, ns nfvo.NsInstance) error {
+	d.say("session slots as stitch last read them (GET /nslcm/v1/ns_instances/%s/slots)", ns.ID)
+	var reports []nfvo.SlotReport
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		var err error
+		if reports, err = d.client.SlotReports(ctx, ns.ID); err != nil {
+			return err
+		}
+		fresh := 0
+		for _, r := range reports {
+			if !r.ReportedAt.IsZero() {
+				fresh++
+			}
+		}
+		if (len(reports) > 0 && fresh == len(reports)) || time.Now().After(deadline) {
+			break
+		}
+	}
+	w := tabwriter.NewWriter(d.out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "INSTANCE\tSITE\tMAX\tAVAILABLE\tIN USE\tREPORT AGE")
+	for _, r := range reports {
+		fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%d\t%.0f ms\n", r.VnfcID, r.Site, r.Max, r.Available, r.InUse, r.AgeMs)
+	}
+	return w.Flush()
 }
 
 func (d *demo) startDaemon(ctx context.Context) error {
