@@ -78,7 +78,7 @@ type service struct {
 	vipID     uint32
 	instances map[string]*instance // by instance id
 	draining  map[string]bool
-	table     maglev.Table // as programmed
+	table     maglev.Table      // as programmed
 	flows     map[uint32]uint64 // new-flow counters last seen, by backend index
 }
 
