@@ -1,0 +1,105 @@
+package fsm
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/stitchnfv/stitch/interdomain/wire"
+)
+
+// LocalService is a service this domain originates, with its free slots
+// (the sum over its instances, as FUSION aggregates them).
+type LocalService struct {
+	Name    string
+	Address netip.Addr
+	Port    uint16
+	Proto   wire.Proto
+	// Ingress is where other domains send traffic for the service.
+	Ingress netip.Addr
+	Slots   uint32
+	// Metric is the cost inside this domain, the start of the cumulative
+	// metric.
+	Metric uint32
+}
+
+// local is a local service as announced, and a slot count waiting for the
+// rate limit.
+type local struct {
+	route     wire.Route
+	appliedAt time.Time
+	pending   bool
+	slots     uint32
+}
+
+// Announce originates or updates a local service. A change of slots alone
+// is rate-limited: applied at once if it moved by more than the
+// SlotThreshold, else at most once per SlotInterval (Tick applies it).
+func (s *Speaker) Announce(now time.Time, svc LocalService) error {
+	r := wire.Route{
+		Service: svc.Name, Address: svc.Address, Port: svc.Port, Proto: svc.Proto,
+		Origin: s.cfg.LocalID, Path: []string{s.cfg.LocalID},
+		Slots: svc.Slots, Metric: svc.Metric, Ingress: svc.Ingress,
+	}
+	if err := r.Validate(); err != nil {
+		return fmt.Errorf("announce %q: %w", svc.Name, err)
+	}
+	l := s.locals[svc.Name]
+	if l != nil && sameButSlots(l.route, r) {
+		if l.route.Slots == r.Slots {
+			l.pending = false
+			return nil
+		}
+		if !s.bigSlotChange(l.route.Slots, r.Slots) && now.Before(l.appliedAt.Add(s.cfg.SlotInterval)) {
+			l.pending, l.slots = true, r.Slots
+			return nil
+		}
+		r.Signature = l.route.Signature // slots are not signed
+	} else if err := wire.Sign(&r, s.cfg.Key); err != nil {
+		return fmt.Errorf("announce %q: %w", svc.Name, err)
+	}
+	s.locals[svc.Name] = &local{route: r, appliedAt: now}
+	if c := s.rib.Originate(r); c != nil {
+		s.changed(*c)
+	}
+	s.flush(now)
+	return nil
+}
+
+// Withdraw stops originating a local service; the withdrawal goes out at
+// once.
+func (s *Speaker) Withdraw(now time.Time, name string) {
+	if _, ok := s.locals[name]; !ok {
+		return
+	}
+	delete(s.locals, name)
+	if c := s.rib.WithdrawLocal(name); c != nil {
+		s.changed(*c)
+	}
+	s.flush(now)
+}
+
+func sameButSlots(a, b wire.Route) bool {
+	return a.Service == b.Service && a.Address == b.Address && a.Port == b.Port &&
+		a.Proto == b.Proto && a.Ingress == b.Ingress && a.Metric == b.Metric
+}
+
+func (s *Speaker) bigSlotChange(from, to uint32) bool {
+	d := uint64(max(from, to) - min(from, to))
+	t := s.cfg.SlotThreshold
+	return d > max(uint64(from)*uint64(t.Percent)/100, uint64(t.Slots))
+}
+
+// applyPendingSlots re-announces local slot counts whose interval passed.
+func (s *Speaker) applyPendingSlots(now time.Time) {
+	for _, name := range sortedKeys(s.locals) {
+		l := s.locals[name]
+		if !l.pending || now.Before(l.appliedAt.Add(s.cfg.SlotInterval)) {
+			continue
+		}
+		l.route.Slots, l.pending, l.appliedAt = l.slots, false, now
+		if c := s.rib.Originate(l.route); c != nil {
+			s.changed(*c)
+		}
+	}
+}

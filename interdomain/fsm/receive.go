@@ -1,0 +1,259 @@
+package fsm
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/stitchnfv/stitch/interdomain/damping"
+	"github.com/stitchnfv/stitch/interdomain/wire"
+)
+
+// Receive handles a message from peer. Protocol errors are answered with a
+// NOTIFICATION and close the session; the error returned is only for misuse
+// (an unknown peer).
+func (s *Speaker) Receive(now time.Time, peer string, m wire.Message) error {
+	p, err := s.peer(peer)
+	if err != nil {
+		return err
+	}
+	if p.state == Idle {
+		// A message racing the close of its stream: nothing to do.
+		return nil
+	}
+	if p.hold > 0 {
+		p.holdAt = now.Add(p.hold)
+	}
+	switch m := m.(type) {
+	case wire.Open:
+		s.onOpen(now, p, m)
+	case wire.Keepalive:
+		s.onKeepalive(now, p)
+	case wire.Update:
+		if s.expect(now, p, Established, m) {
+			s.onUpdate(now, p, m)
+		}
+	case wire.Notification:
+		s.down(now, p, fmt.Errorf("from peer: %w", m), false)
+	case wire.RouteRefresh:
+		if s.expect(now, p, Established, m) {
+			s.resend(now, p)
+		}
+	case wire.EndOfRIB:
+		if s.expect(now, p, Established, m) {
+			s.flushStale(now, p)
+		}
+	}
+	s.flush(now)
+	return nil
+}
+
+// ReceiveError reports a frame from peer that did not decode: the stream is
+// out of sync, so the session is closed with a NOTIFICATION saying why.
+func (s *Speaker) ReceiveError(now time.Time, peer string, cause error) error {
+	p, err := s.peer(peer)
+	if err != nil {
+		return err
+	}
+	if p.state == Idle {
+		return nil
+	}
+	code := wire.CodeMessage
+	if p.state == Established && !errors.Is(cause, wire.ErrUnknownType) && !errors.Is(cause, wire.ErrOversize) {
+		code = wire.CodeUpdate
+	}
+	s.fail(now, p, wire.Notification{Code: code, Text: truncate(cause.Error())})
+	return nil
+}
+
+func truncate(s string) string {
+	if len(s) > wire.MaxTextLen {
+		s = s[:wire.MaxTextLen]
+	}
+	return s
+}
+
+// expect closes the session with an FSM error unless it is in state want.
+func (s *Speaker) expect(now time.Time, p *session, want State, m wire.Message) bool {
+	if p.state == want {
+		return true
+	}
+	s.fail(now, p, wire.Notification{Code: wire.CodeFSM, Text: fmt.Sprintf("%v in state %v", m.Type(), p.state)})
+	return false
+}
+
+func (s *Speaker) onOpen(now time.Time, p *session, o wire.Open) {
+	if !s.expect(now, p, OpenSent, o) {
+		return
+	}
+	switch {
+	case o.DomainID != p.cfg.ID:
+		s.fail(now, p, wire.Notification{Code: wire.CodeOpen, Subcode: wire.OpenBadPeerID,
+			Text: truncate(fmt.Sprintf("expected domain %q, got %q", p.cfg.ID, o.DomainID))})
+		return
+	case o.Version != wire.Version:
+		s.fail(now, p, wire.Notification{Code: wire.CodeOpen, Subcode: wire.OpenUnsupportedVersion,
+			Text: fmt.Sprintf("version %d, we speak %d", o.Version, wire.Version)})
+		return
+	case o.HoldTime != 0 && o.HoldTime < MinHoldTime:
+		s.fail(now, p, wire.Notification{Code: wire.CodeOpen, Subcode: wire.OpenUnacceptableHoldTime,
+			Text: fmt.Sprintf("hold time %v below %v", o.HoldTime, MinHoldTime)})
+		return
+	}
+	// Either side may disable the hold timer with 0, as in BGP.
+	p.hold = min(s.cfg.HoldTime, o.HoldTime)
+	p.holdAt = time.Time{}
+	if p.hold > 0 {
+		p.holdAt = now.Add(p.hold)
+	}
+	p.caps = o.Capabilities
+	p.state = OpenConfirm
+	s.sent(now, p, wire.Keepalive{})
+}
+
+func (s *Speaker) onKeepalive(now time.Time, p *session) {
+	switch p.state {
+	case OpenSent:
+		s.expect(now, p, OpenConfirm, wire.Keepalive{})
+	case OpenConfirm:
+		p.state = Established
+		s.event(Event{Peer: p.cfg.ID, Kind: SessionUp})
+		if !p.staleAt.IsZero() && p.caps.RestartTime > 0 {
+			// The restarted peer is back: give it a restart time again
+			// to resend its table and END-OF-RIB.
+			p.staleAt = now.Add(p.caps.RestartTime)
+		}
+		// Initial table transfer: everything, at once, then END-OF-RIB.
+		for _, svc := range s.rib.Services() {
+			p.dirty[svc] = struct{}{}
+		}
+		s.flushPeer(now, p, true)
+		s.sent(now, p, wire.EndOfRIB{})
+	}
+}
+
+func (s *Speaker) onUpdate(now time.Time, p *session, u wire.Update) {
+	id := p.cfg.ID
+	if max := p.cfg.MaxRoutes; max > 0 {
+		// Count what the peer would hold after this UPDATE: withdrawals
+		// apply first, and a service announced twice counts once.
+		gone, added := map[string]bool{}, map[string]bool{}
+		for _, w := range u.Withdraw {
+			if _, ok := s.rib.Get(id, w); ok {
+				gone[w] = true
+			}
+		}
+		for _, r := range u.Announce {
+			if _, ok := s.rib.Get(id, r.Service); !ok || gone[r.Service] {
+				added[r.Service] = true
+			}
+		}
+		n := s.rib.Count(id) - len(gone) + len(added)
+		if n > max {
+			s.fail(now, p, wire.Notification{Code: wire.CodeCease, Subcode: wire.CeaseMaxRoutes,
+				Text: fmt.Sprintf("route limit exceeded: %d routes, maximum %d", n, max)})
+			return
+		}
+	}
+	for _, svc := range u.Withdraw {
+		s.withdrawFrom(now, p, svc)
+	}
+	for _, r := range u.Announce {
+		s.learnFrom(now, p, r)
+	}
+}
+
+func (s *Speaker) withdrawFrom(now time.Time, p *session, svc string) {
+	if _, ok := s.rib.Get(p.cfg.ID, svc); !ok {
+		return
+	}
+	s.penalise(now, p, svc, 0)
+	if c := s.rib.Withdraw(p.cfg.ID, svc); c != nil {
+		s.changed(*c)
+	}
+}
+
+func (s *Speaker) learnFrom(now time.Time, p *session, r wire.Route) {
+	id := p.cfg.ID
+	if err := s.rib.Check(r); err != nil {
+		s.event(Event{Peer: id, Kind: RouteRefused, Service: r.Service, Err: err})
+		// Treat as withdraw (RFC 7606): the peer no longer announces its
+		// previous route for the service, and we refuse the new one.
+		if c := s.rib.Withdraw(id, r.Service); c != nil {
+			s.changed(*c)
+		}
+		return
+	}
+	suppressed := false
+	if old, ok := s.rib.Get(id, r.Service); ok && !old.Stale && pathChanged(old.Route, r) {
+		suppressed = s.penalise(now, p, r.Service, 1)
+	} else if st := p.damp[r.Service]; st != nil {
+		suppressed = st.Suppressed()
+	}
+	c, err := s.rib.Store(id, r, suppressed)
+	if err != nil {
+		// Unreachable: peer ids are configured and never empty.
+		s.event(Event{Peer: id, Kind: RouteRefused, Service: r.Service, Err: err})
+		return
+	}
+	if c != nil {
+		s.changed(*c)
+	}
+}
+
+func pathChanged(a, b wire.Route) bool {
+	if a.Origin != b.Origin || len(a.Path) != len(b.Path) {
+		return true
+	}
+	for i := range a.Path {
+		if a.Path[i] != b.Path[i] {
+			return true
+		}
+	}
+	return false
+}
+
+// penalise records a flap (kind 0: withdrawal, 1: path change) and reports
+// whether the route is now suppressed.
+func (s *Speaker) penalise(now time.Time, p *session, svc string, kind int) bool {
+	if s.cfg.Damping == nil {
+		return false
+	}
+	st := p.damp[svc]
+	if st == nil {
+		st = &damping.State{}
+		p.damp[svc] = st
+	}
+	ev := damping.Withdrawn
+	if kind == 1 {
+		ev = damping.PathChanged
+	}
+	was := st.Suppressed()
+	if st.Record(*s.cfg.Damping, now, ev) && !was {
+		s.event(Event{Peer: p.cfg.ID, Kind: RouteSuppressed, Service: svc})
+		if c := s.rib.SetSuppressed(p.cfg.ID, svc, true); c != nil {
+			s.changed(*c)
+		}
+	}
+	return st.Suppressed()
+}
+
+// resend answers a ROUTE-REFRESH with the whole Adj-RIB-Out and END-OF-RIB.
+func (s *Speaker) resend(now time.Time, p *session) {
+	for _, u := range wire.SplitUpdate(wire.Update{Announce: s.rib.AdjOut(p.cfg.ID)}, s.cfg.MaxMessageSize) {
+		s.sent(now, p, u)
+	}
+	s.sent(now, p, wire.EndOfRIB{})
+}
+
+// flushStale ends a graceful restart: routes not re-announced are removed.
+func (s *Speaker) flushStale(now time.Time, p *session) {
+	if p.staleAt.IsZero() {
+		return
+	}
+	p.staleAt = time.Time{}
+	for _, c := range s.rib.FlushStale(p.cfg.ID) {
+		s.changed(c)
+	}
+	s.event(Event{Peer: p.cfg.ID, Kind: StaleFlushed})
+}

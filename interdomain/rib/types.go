@@ -1,0 +1,111 @@
+package rib
+
+import (
+	"crypto/ed25519"
+	"errors"
+
+	"github.com/stitchnfv/stitch/interdomain/wire"
+)
+
+// Reasons a learnt route is refused. The route is dropped and counted; the
+// session stays up, since one bad route is not a broken peer.
+var (
+	ErrLoop          = errors.New("domain path contains our own domain")
+	ErrUnknownOrigin = errors.New("no public key for origin domain")
+	ErrBadSignature  = wire.ErrBadSignature
+)
+
+// KeyStore returns the known public key of a domain.
+type KeyStore interface {
+	PublicKey(domain string) (ed25519.PublicKey, bool)
+}
+
+// StaticKeys is a KeyStore from a map, as read from configuration.
+type StaticKeys map[string]ed25519.PublicKey
+
+// PublicKey implements KeyStore.
+func (k StaticKeys) PublicKey(domain string) (ed25519.PublicKey, bool) {
+	p, ok := k[domain]
+	return p, ok
+}
+
+// Hysteresis is the margin a challenger must beat the current best path by
+// on free slots: max(Percent% of the incumbent's slots, Slots).
+type Hysteresis struct {
+	Percent uint32
+	Slots   uint32
+}
+
+func (h Hysteresis) margin(incumbent uint32) uint64 {
+	return max(uint64(incumbent)*uint64(h.Percent)/100, uint64(h.Slots))
+}
+
+// Config configures a RIB.
+type Config struct {
+	LocalID string
+	Keys    KeyStore
+	// Preference returns the local preference of a route learnt from peer;
+	// higher wins. Nil gives every route DefaultPreference.
+	Preference func(peer string, r wire.Route) int
+	Hysteresis Hysteresis
+}
+
+// DefaultPreference is the local preference of routes when no policy says
+// otherwise (BGP's customary 100).
+const DefaultPreference = 100
+
+// Path is one route in the RIB with where it came from.
+type Path struct {
+	// Peer is the domain the route was learnt from; empty for a route we
+	// originate.
+	Peer  string
+	Route wire.Route
+	Pref  int
+	// Stale marks a route kept across a peer's graceful restart and not yet
+	// refreshed. Stale routes stay usable until flushed.
+	Stale bool
+	// Suppressed marks a route held back by flap damping; it is not a
+	// candidate for best path.
+	Suppressed bool
+}
+
+// Local reports whether we originate the path.
+func (p Path) Local() bool { return p.Peer == "" }
+
+func (p Path) via() string {
+	if p.Local() {
+		return "local"
+	}
+	return "via " + p.Peer
+}
+
+// Best is the Loc-RIB entry of a service.
+type Best struct {
+	Path
+	// Reason explains why this path won, for the operator's CLI.
+	Reason string
+}
+
+// Change is a change of a service's best path. Old or New is nil when the
+// service had or has no best path.
+type Change struct {
+	Service  string
+	Old, New *Best
+}
+
+// Stats counts refused routes.
+type Stats struct {
+	Loops, BadSignatures, UnknownOrigins uint64
+}
+
+// ExportPolicy says what a peer is shown.
+type ExportPolicy struct {
+	// Services, if not nil, lists the only services exported.
+	Services []string
+	// MaxSlots caps the slots revealed per route (FUSION: a domain may show
+	// only part of its capacity); 0 means no cap.
+	MaxSlots uint32
+	// Metric is added to a route's metric on export to this peer: the cost
+	// or latency of the link to it.
+	Metric uint32
+}

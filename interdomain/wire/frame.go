@@ -1,0 +1,111 @@
+package wire
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// MaxMessageSize is the default largest frame a reader accepts. An UPDATE is
+// split to stay below it (see SplitUpdate).
+const MaxMessageSize = 1 << 20
+
+// AppendFrame appends m as one frame: its uvarint length, then its encoding.
+func AppendFrame(b []byte, m Message) ([]byte, error) {
+	body, err := Marshal(m)
+	if err != nil {
+		return b, err
+	}
+	if len(body) > MaxMessageSize {
+		return b, fmt.Errorf("frame %v: %w: %d bytes, max %d", m.Type(), ErrOversize, len(body), MaxMessageSize)
+	}
+	b = binary.AppendUvarint(b, uint64(len(body)))
+	return append(b, body...), nil
+}
+
+// WriteFrame writes m as one frame with a single Write call, so that frames
+// from concurrent writers never interleave on a stream that serialises
+// writes.
+func WriteFrame(w io.Writer, m Message) error {
+	b, err := AppendFrame(nil, m)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// ByteReader is what ReadFrame reads from; a *bufio.Reader is one.
+type ByteReader interface {
+	io.Reader
+	io.ByteReader
+}
+
+// ReadFrame reads and decodes one frame of at most max bytes (MaxMessageSize
+// if max <= 0). It returns io.EOF only at a clean frame boundary. After any
+// other error the stream is out of sync and must be closed.
+func ReadFrame(r ByteReader, max int) (Message, error) {
+	if max <= 0 {
+		max = MaxMessageSize
+	}
+	n, err := binary.ReadUvarint(r)
+	switch {
+	case errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF):
+		return nil, io.EOF
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return nil, fmt.Errorf("frame length: %w", ErrTruncated)
+	case err != nil:
+		return nil, fmt.Errorf("frame length: %w: %v", ErrMalformed, err)
+	}
+	if n > uint64(max) {
+		return nil, fmt.Errorf("frame: %w: %d bytes, max %d", ErrOversize, n, max)
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("frame body: %w: %v", ErrTruncated, err)
+		}
+		return nil, fmt.Errorf("frame body: %w", err)
+	}
+	return Unmarshal(buf)
+}
+
+// SplitUpdate splits u into updates whose encodings stay below max bytes
+// (MaxMessageSize if max <= 0). Withdrawals go first, in the first update,
+// so that a receiver never holds a stale route longer than needed.
+func SplitUpdate(u Update, max int) []Update {
+	if max <= 0 {
+		max = MaxMessageSize
+	}
+	// Leave room for the envelope: tag, type, tag and body length.
+	budget := max - 16
+	var out []Update
+	cur, size := Update{}, 0
+	flush := func() {
+		if len(cur.Announce)+len(cur.Withdraw) > 0 {
+			out = append(out, cur)
+		}
+		cur, size = Update{}, 0
+	}
+	for _, s := range u.Withdraw {
+		n := protowire.SizeTag(2) + protowire.SizeBytes(len(s))
+		if size+n > budget {
+			flush()
+		}
+		cur.Withdraw = append(cur.Withdraw, s)
+		size += n
+	}
+	for _, r := range u.Announce {
+		n := RouteSize(r)
+		if size+n > budget {
+			flush()
+		}
+		cur.Announce = append(cur.Announce, r)
+		size += n
+	}
+	flush()
+	return out
+}

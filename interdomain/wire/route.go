@@ -1,0 +1,147 @@
+package wire
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"unicode/utf8"
+)
+
+// Limits on route fields. They bound the size of one route so that an
+// UPDATE can be split into frames below MaxMessageSize.
+const (
+	MaxServiceLen  = 253 // a DNS name
+	MaxDomainIDLen = 128
+	MaxPathLen     = 64
+	MaxTextLen     = 1024
+)
+
+// Proto is the IP protocol number of a service's port.
+type Proto uint8
+
+// Supported transport protocols.
+const (
+	TCP  Proto = 6
+	UDP  Proto = 17
+	SCTP Proto = 132
+)
+
+func (p Proto) String() string {
+	switch p {
+	case TCP:
+		return "tcp"
+	case UDP:
+		return "udp"
+	case SCTP:
+		return "sctp"
+	}
+	return fmt.Sprintf("proto(%d)", uint8(p))
+}
+
+// Route says: Service, at anycast Address:Port/Proto, originated by Origin,
+// is reachable through the domains of Path. A peer announces at most one
+// route per service (its best), as a BGP speaker does per prefix, so a
+// withdrawal names only the service.
+type Route struct {
+	Service string
+	Address netip.Addr
+	Port    uint16
+	Proto   Proto
+	Origin  string
+	// Path lists the domains to cross, nearest first and Origin last. Each
+	// domain prepends its own id when it exports the route.
+	Path []string
+	// Slots is the number of free session slots as the sender chose to
+	// reveal them (it may show fewer than it has).
+	Slots uint32
+	// Metric is a latency/cost that each domain increases on export.
+	Metric uint32
+	// Ingress is the address of the origin domain's entry point, where
+	// traffic for the service is sent.
+	Ingress   netip.Addr
+	Signature []byte
+}
+
+// Clone returns a deep copy, so that a RIB can keep a route while the sender
+// reuses its slices.
+func (r Route) Clone() Route {
+	r.Path = slices.Clone(r.Path)
+	r.Signature = slices.Clone(r.Signature)
+	return r
+}
+
+// Validate checks the syntax of a route: what decoding enforces and Marshal
+// refuses to send. It does not check the signature (see Verify).
+func (r Route) Validate() error {
+	if r.Service == "" {
+		return fmt.Errorf("service: %w", ErrEmptyService)
+	}
+	if err := checkString(r.Service, MaxServiceLen); err != nil {
+		return fmt.Errorf("service: %w", err)
+	}
+	if err := checkAddr(r.Address); err != nil {
+		return fmt.Errorf("address: %w", err)
+	}
+	if r.Port == 0 {
+		return fmt.Errorf("port: %w: zero", ErrInvalid)
+	}
+	switch r.Proto {
+	case TCP, UDP, SCTP:
+	default:
+		return fmt.Errorf("proto: %w: %d", ErrInvalid, uint8(r.Proto))
+	}
+	if err := checkDomainID(r.Origin); err != nil {
+		return fmt.Errorf("origin: %w", err)
+	}
+	if len(r.Path) == 0 || len(r.Path) > MaxPathLen {
+		return fmt.Errorf("path: %w: length %d not in 1..%d", ErrInvalid, len(r.Path), MaxPathLen)
+	}
+	for i, d := range r.Path {
+		if err := checkDomainID(d); err != nil {
+			return fmt.Errorf("path[%d]: %w", i, err)
+		}
+	}
+	// The origin is the last domain; a path that ends elsewhere was
+	// tampered with or built wrongly.
+	if last := r.Path[len(r.Path)-1]; last != r.Origin {
+		return fmt.Errorf("path: %w: ends at %q, origin is %q", ErrInvalid, last, r.Origin)
+	}
+	if err := checkAddr(r.Ingress); err != nil {
+		return fmt.Errorf("ingress: %w", err)
+	}
+	if n := len(r.Signature); n != 0 && n != SignatureSize {
+		return fmt.Errorf("signature: %w: %d bytes", ErrInvalid, n)
+	}
+	return nil
+}
+
+func checkAddr(a netip.Addr) error {
+	if !a.IsValid() {
+		return fmt.Errorf("%w: missing", ErrBadAddress)
+	}
+	if a.Zone() != "" {
+		// A zone is local to one host; it means nothing in another domain.
+		return fmt.Errorf("%w: zone %q", ErrBadAddress, a.Zone())
+	}
+	if a.IsUnspecified() || a.IsMulticast() {
+		return fmt.Errorf("%w: %v", ErrBadAddress, a)
+	}
+	return nil
+}
+
+func checkDomainID(s string) error {
+	if s == "" {
+		return fmt.Errorf("%w: empty domain id", ErrInvalid)
+	}
+	return checkString(s, MaxDomainIDLen)
+}
+
+func checkString(s string, max int) error {
+	if len(s) > max {
+		return fmt.Errorf("%w: %d bytes, max %d", ErrInvalid, len(s), max)
+	}
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("%w: not UTF-8", ErrInvalid)
+	}
+	return nil
+}
