@@ -96,13 +96,8 @@ func (r *Router) SetBackend(ctx context.Context, index uint32, b Backend) error 
 	if index >= MaxBackends {
 		return fmt.Errorf("xdp: set backend %d: index out of range", index)
 	}
-	var be routerBackend
-	switch {
-	case b.Addr.Is4() || b.Addr.Is4In6():
-		be.Family = 4
-	case b.Addr.Is6():
-		be.Family = 6
-	default:
+	be := routerBackend{Family: uint8(b.Family())}
+	if be.Family == 0 {
 		return fmt.Errorf("xdp: set backend %d: invalid address", index)
 	}
 	if be.Family == 4 && !r.opts.RouterIPv4.IsValid() || be.Family == 6 && !r.opts.RouterIPv6.IsValid() {

@@ -73,6 +73,18 @@ type Backend struct {
 	Ifindex int
 }
 
+// Family is the backend's tunnel family, 4 (IPIP) or 6 (IPv6
+// encapsulation), from its address; 0 for an invalid address.
+func (b Backend) Family() int {
+	switch {
+	case b.Addr.Is4() || b.Addr.Is4In6():
+		return 4
+	case b.Addr.Is6():
+		return 6
+	}
+	return 0
+}
+
 // FiveTuple is a flow as seen by the router (Dst is the VIP address).
 type FiveTuple struct {
 	Src, Dst         netip.Addr

@@ -201,13 +201,8 @@ func (d *Dataplane) SetBackend(ctx context.Context, index uint32, b xdp.Backend)
 	if index >= xdp.MaxBackends {
 		return fmt.Errorf("userspace: set backend %d: index out of range", index)
 	}
-	var be backend
-	switch {
-	case b.Addr.Is4() || b.Addr.Is4In6():
-		be.family = 4
-	case b.Addr.Is6():
-		be.family = 6
-	default:
+	be := backend{family: uint8(b.Family())}
+	if be.family == 0 {
 		return fmt.Errorf("userspace: set backend %d: invalid address", index)
 	}
 	d.mu.Lock()

@@ -3,7 +3,6 @@ package userspace
 import (
 	"bytes"
 	"context"
-	crand "crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -55,33 +54,11 @@ func loadXDP(tb testing.TB) *xdp.Router {
 // deleted at cleanup; returns its name and the veths' ifindexes.
 func testNS(t testing.TB) (string, int, int) {
 	t.Helper()
-	if err := namedns.PrepareDir(); err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 4)
-	_, _ = crand.Read(b)
-	name := "usdp-" + hex.EncodeToString(b)
-	h, err := namedns.Create(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		h.Close()
-		if err := namedns.Delete(name); err != nil {
-			t.Error(err)
-		}
-	})
-	nl, err := netlink.NewHandleAt(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nl.Close)
+	name, _, nl := testenv.NetNS(t, "usdp")
 	var idx []int
-	for _, n := range []string{"lo", "d0", "d1"} {
-		if n != "lo" {
-			if err := nl.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: n}, PeerName: n + "p"}); err != nil {
-				t.Fatal(err)
-			}
+	for _, n := range []string{"d0", "d1"} {
+		if err := nl.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: n}, PeerName: n + "p"}); err != nil {
+			t.Fatal(err)
 		}
 		l, err := nl.LinkByName(n)
 		if err == nil {
@@ -92,7 +69,7 @@ func testNS(t testing.TB) (string, int, int) {
 		}
 		idx = append(idx, l.Attrs().Index)
 	}
-	return name, idx[1], idx[2]
+	return name, idx[0], idx[1]
 }
 
 // planes applies every configuration change to both data planes.
