@@ -17,6 +17,10 @@
 //     address. Later fragments carry no ports, so the router cannot place
 //     them consistently with the first; the userspace path (the kernel
 //     stack) reassembles and handles them.
+//   - IPv6 from or to an IPv4-mapped address (::ffff:0:0/96, never on the
+//     wire per RFC 4291): XDP_PASS, untouched. VIP keys hold IPv4 VIPs in
+//     that form, so such a packet would otherwise pass for IPv4 VIP
+//     traffic and share its flows.
 //   - IPv6 whose next header is an extension header (hop-by-hop, routing,
 //     fragment, destination options, ESP, AH, mobility, HIP, shim6):
 //     XDP_PASS, untouched, counted in GlobalCounters.IPv6ExtHeaders when

@@ -156,6 +156,7 @@ func TestDecisions(t *testing.T) {
 	frag2.fragOffset = 100
 	hbh := udp6
 	hbh.hopByHop = true
+	mapped := pkt{src: client6, dst: netip.AddrFrom16(vip4.Addr.As16()), sport: 40010, dport: 80, proto: TCP, flags: "S", seq: 1}
 	emptySyn := pkt{src: client4, dst: empty.Addr, sport: 41000, dport: 80, proto: TCP, flags: "S", seq: 77}
 	emptyData := pkt{src: client4, dst: empty.Addr, sport: 41001, dport: 80, proto: TCP, flags: "PA", seq: 78, ack: 999, payload: []byte("GET /")}
 	emptyFin := pkt{src: client4, dst: empty.Addr, sport: 41002, dport: 80, proto: TCP, flags: "F", seq: 10, payload: []byte("xy")}
@@ -186,6 +187,7 @@ func TestDecisions(t *testing.T) {
 		{"ipv4 first fragment", frag, xdpPass, nil},
 		{"ipv4 later fragment", frag2, xdpPass, nil},
 		{"ipv6 hop-by-hop", hbh, xdpPass, nil},
+		{"ipv6 to an IPv4-mapped VIP address", mapped, xdpPass, nil},
 		{"no backend syn", emptySyn, xdpTX, func() []byte { return reset(t, emptySyn) }},
 		{"no backend data", emptyData, xdpTX, func() []byte { return reset(t, emptyData) }},
 		{"no backend fin", emptyFin, xdpTX, func() []byte { return reset(t, emptyFin) }},

@@ -134,6 +134,9 @@ func (d *Dataplane) parse6(f []byte, off int, p *pkt) bool {
 	if ip[0]>>4 != 6 {
 		return false
 	}
+	if isV4Mapped(ip[24:40]) || isV4Mapped(ip[8:24]) {
+		return false // as parse_v6: never on the wire, and VIP keys use the form
+	}
 	p.family = familyIPv6
 	copy(p.flow.src[:], ip[8:24])
 	copy(p.flow.dst[:], ip[24:40])
@@ -157,6 +160,9 @@ func (d *Dataplane) parse6(f []byte, off int, p *pkt) bool {
 	}
 	return true
 }
+
+// isV4Mapped reports whether a 16-byte address is in ::ffff:0:0/96.
+func isV4Mapped(a []byte) bool { return [12]byte(a[:12]) == v4Mapped }
 
 // parseL4 reads the ports (and the TCP fields) from l4, the IP payload;
 // false when the header is cut short.

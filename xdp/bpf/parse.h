@@ -83,6 +83,12 @@ static __always_inline int is_ext_header(__u8 nh)
 	return 0;
 }
 
+static __always_inline int is_v4_mapped(struct in6_addr *a)
+{
+	return a->in6_u.u6_addr32[0] == 0 && a->in6_u.u6_addr32[1] == 0 &&
+	       a->in6_u.u6_addr32[2] == bpf_htonl(0xffff);
+}
+
 static __always_inline int parse_v6(void *data, void *end, __u32 off, struct pkt *p)
 {
 	struct ipv6hdr *ip6 = data + off;
@@ -91,6 +97,11 @@ static __always_inline int parse_v6(void *data, void *end, __u32 off, struct pkt
 		return XDP_PASS;
 	}
 	if (ip6->version != 6)
+		return XDP_PASS;
+	// IPv4-mapped addresses (::ffff:0:0/96) never appear on the wire (RFC
+	// 4291 2.5.5.2), and VIP keys hold IPv4 VIPs in that form: such a
+	// packet would be taken for IPv4 VIP traffic and share its flows.
+	if (is_v4_mapped(&ip6->daddr) || is_v4_mapped(&ip6->saddr))
 		return XDP_PASS;
 	p->family = FAMILY_V6;
 	__builtin_memcpy(&p->flow.src, &ip6->saddr, 16);
