@@ -19,6 +19,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/stitchnfv/stitch/internal/namedns"
+	"github.com/stitchnfv/stitch/internal/namedns/nstest"
 	"github.com/stitchnfv/stitch/internal/testenv"
 	"github.com/stitchnfv/stitch/xdp"
 )
@@ -54,7 +55,7 @@ func loadXDP(tb testing.TB) *xdp.Router {
 // deleted at cleanup; returns its name and the veths' ifindexes.
 func testNS(t testing.TB) (string, int, int) {
 	t.Helper()
-	name, _, nl := testenv.NetNS(t, "usdp")
+	name, _, nl := nstest.NetNS(t, "usdp")
 	var idx []int
 	for _, n := range []string{"d0", "d1"} {
 		if err := nl.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: n}, PeerName: n + "p"}); err != nil {

@@ -1,4 +1,5 @@
-package testenv
+// Package nstest creates throwaway network namespaces for tests.
+package nstest
 
 import (
 	"crypto/rand"
@@ -9,6 +10,7 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/stitchnfv/stitch/internal/namedns"
+	"github.com/stitchnfv/stitch/internal/testenv"
 )
 
 // NetNS creates a named network namespace "<prefix>-<random>" with lo up,
@@ -16,7 +18,7 @@ import (
 // fails; it returns the name, a handle and a netlink socket inside it.
 func NetNS(t testing.TB, prefix string) (string, netns.NsHandle, *netlink.Handle) {
 	t.Helper()
-	RequireRoot(t)
+	testenv.RequireRoot(t)
 	if err := namedns.PrepareDir(); err != nil {
 		t.Fatal(err)
 	}
