@@ -129,6 +129,7 @@ Exit codes: 0 success, 1 the API refused or the operation failed, 2 usage error.
 		a.opCmd(),
 		a.subscriptionCmd(),
 		a.labCmd(),
+		a.domainCmd(),
 	)
 	return root
 }

@@ -35,6 +35,9 @@ type Config struct {
 	// ProgramPath lists directories searched for VDU programs before $PATH.
 	ProgramPath []string `json:"program-path,omitempty"`
 	Network     Network  `json:"network,omitempty"`
+	// InterDomain turns on inter-domain service routing (see
+	// InterDomain); absent, it is off.
+	InterDomain *InterDomain `json:"interdomain,omitempty"`
 }
 
 // Network selects how the local VIM wires instances.
@@ -207,5 +210,8 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.Network.validate()...)
+	if c.InterDomain != nil {
+		errs = append(errs, c.InterDomain.validate()...)
+	}
 	return errors.Join(errs...)
 }

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stitchnfv/stitch/interdomain/transport"
 	"github.com/stitchnfv/stitch/internal/config"
 	"github.com/stitchnfv/stitch/internal/metrics"
 	"github.com/stitchnfv/stitch/internal/ovnhost"
@@ -43,6 +44,9 @@ type Daemon struct {
 	Central *ovnhost.Central
 	// Addr is the address the API listens on (useful with port 0).
 	Addr string
+	// InterDomain is the inter-domain routing node (nil when the
+	// configuration has no interdomain section).
+	InterDomain *transport.Node
 
 	store  store.Store
 	server *http.Server
@@ -115,6 +119,14 @@ func (d *Daemon) start(ctx context.Context, cfg config.Config) error {
 	if err := orch.Start(ctx); err != nil {
 		return err
 	}
+	if cfg.InterDomain != nil {
+		node, err := startInterDomain(ctx, cfg, d.log.With("part", "interdomain"))
+		if err != nil {
+			return err
+		}
+		d.InterDomain = node
+		d.background.Go(func() { orch.RunAnnouncer(bg, announcer{node}, announceInterval) })
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("API listener: %w", err)
@@ -122,7 +134,7 @@ func (d *Daemon) start(ctx context.Context, cfg config.Config) error {
 	d.Addr = ln.Addr().String()
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics.Handler(orch, d.log.With("part", "metrics")))
-	mux.Handle("/", api.NewHandler(orch, d.log.With("part", "api")))
+	mux.Handle("/", api.NewHandler(service{orch, d.InterDomain}, d.log.With("part", "api")))
 	d.server = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -179,6 +191,9 @@ func (d *Daemon) Close() error {
 	if d.stopBackground != nil {
 		d.stopBackground()
 		d.background.Wait()
+	}
+	if d.InterDomain != nil {
+		errs = append(errs, d.InterDomain.Close())
 	}
 	if d.VIM != nil {
 		errs = append(errs, d.VIM.Close())

@@ -59,6 +59,7 @@ func (s *server) routes() []route {
 	rs = append(rs, s.nsInstanceRoutes()...)
 	rs = append(rs, s.opOccRoutes()...)
 	rs = append(rs, s.subscriptionRoutes()...)
+	rs = append(rs, s.interDomainRoutes()...)
 	rs = append(rs, s.metaRoutes()...)
 	return rs
 }

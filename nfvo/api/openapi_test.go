@@ -105,6 +105,8 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"LccnSubscriptionRequest":              SubscriptionRequest{},
 		"NsLcmOperationOccurrenceNotification": nfvo.Notification{},
 		"Health":                               Health{},
+		"DomainPeer":                           nfvo.DomainPeer{},
+		"DomainRoute":                          nfvo.DomainRoute{},
 	}
 	for name, v := range types {
 		schema, ok := doc.Components.Schemas[name]

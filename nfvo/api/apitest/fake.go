@@ -72,6 +72,10 @@ type Fake struct {
 	errs  map[string]error
 	calls []string
 	plan  []PlanStep
+	// interDomain: inter-domain routing is on (SetInterDomain).
+	interDomain  bool
+	domainPeers  []nfvo.DomainPeer
+	domainRoutes []nfvo.DomainRoute
 }
 
 type fakeOp struct {

@@ -1,0 +1,149 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/stitchnfv/stitch/interdomain/fsm"
+	"github.com/stitchnfv/stitch/interdomain/rib"
+	"github.com/stitchnfv/stitch/interdomain/transport"
+	"github.com/stitchnfv/stitch/interdomain/wire"
+	"github.com/stitchnfv/stitch/internal/config"
+	"github.com/stitchnfv/stitch/nfvo"
+)
+
+// announceInterval is how often the services to originate are recomputed
+// from the NS instances; the fsm rate-limits the slot updates it sends.
+const announceInterval = time.Second
+
+// startInterDomain starts the inter-domain node of cfg.InterDomain.
+func startInterDomain(ctx context.Context, cfg config.Config, log *slog.Logger) (*transport.Node, error) {
+	id := cfg.InterDomain
+	key, err := config.LoadOrCreateKey(id.KeyPath(cfg.StateDir))
+	if err != nil {
+		return nil, fmt.Errorf("interdomain: %w", err)
+	}
+	listen, err := ma.NewMultiaddr(id.ListenAddr())
+	if err != nil {
+		return nil, fmt.Errorf("interdomain.listen: %w", err) // validated
+	}
+	tc := transport.Config{
+		Domain: id.Domain,
+		Key:    key,
+		Listen: []ma.Multiaddr{listen},
+		Protocol: fsm.Config{
+			HoldTime: time.Duration(id.HoldTime),
+			MRAI:     time.Duration(id.MRAI),
+		},
+		Logger: log,
+	}
+	for _, p := range id.Peers {
+		pid, err := peer.Decode(p.PeerID)
+		if err != nil {
+			return nil, fmt.Errorf("interdomain peer %s: %w", p.Domain, err) // validated
+		}
+		tp := transport.Peer{
+			Domain: p.Domain, ID: pid, MaxRoutes: p.MaxRoutes,
+			Export: rib.ExportPolicy{Services: p.Export.Services, MaxSlots: p.Export.MaxSlots},
+		}
+		for _, a := range p.Addrs {
+			m, err := ma.NewMultiaddr(a)
+			if err != nil {
+				return nil, fmt.Errorf("interdomain peer %s: %w", p.Domain, err) // validated
+			}
+			tp.Addrs = append(tp.Addrs, m)
+		}
+		tc.Peers = append(tc.Peers, tp)
+	}
+	node, err := transport.New(context.WithoutCancel(ctx), tc) // Daemon.Close closes it
+	if err != nil {
+		return nil, fmt.Errorf("interdomain: %w", err)
+	}
+	addrs := make([]string, 0, len(node.Addrs()))
+	for _, a := range node.Addrs() {
+		addrs = append(addrs, a.String())
+	}
+	log.Info("interdomain listening", "domain", id.Domain, "peer-id", node.ID().String(), "addrs", strings.Join(addrs, ","))
+	return node, nil
+}
+
+// announcer originates the orchestrator's services on the node.
+type announcer struct{ node *transport.Node }
+
+func (a announcer) Announce(ctx context.Context, svc nfvo.AnnouncedService) error {
+	var proto wire.Proto
+	switch svc.Protocol {
+	case "tcp":
+		proto = wire.TCP
+	case "udp":
+		proto = wire.UDP
+	case "sctp":
+		proto = wire.SCTP
+	default:
+		return fmt.Errorf("service %s: protocol %q cannot be announced", svc.Name, svc.Protocol)
+	}
+	return a.node.Announce(ctx, fsm.LocalService{
+		Name: svc.Name, Address: svc.Address, Port: svc.Port, Proto: proto,
+		Ingress: svc.Ingress, Slots: svc.Slots,
+	})
+}
+
+func (a announcer) Withdraw(ctx context.Context, name string) error {
+	return a.node.Withdraw(ctx, name)
+}
+
+// service is the API's view of the daemon: the orchestrator, and the
+// inter-domain node when one runs (api.InterDomain).
+type service struct {
+	*nfvo.Orchestrator
+	node *transport.Node
+}
+
+func (s service) InterDomainPeers(ctx context.Context) ([]nfvo.DomainPeer, error) {
+	if s.node == nil {
+		return nil, nfvo.ErrInterDomainOff
+	}
+	peers, err := s.node.Peers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]nfvo.DomainPeer, 0, len(peers))
+	for _, p := range peers {
+		out = append(out, nfvo.DomainPeer{
+			Domain: p.ID, PeerID: p.PeerID.String(), State: p.State.String(),
+			Connected: p.Connected, Since: p.Since, Dialer: p.Dialer,
+			HoldTimeS: int(p.HoldTime / time.Second), RoutesReceived: p.Received, RoutesSent: p.Sent, Stale: p.Stale,
+		})
+	}
+	return out, nil
+}
+
+func (s service) InterDomainRoutes(ctx context.Context) ([]nfvo.DomainRoute, error) {
+	if s.node == nil {
+		return nil, nfvo.ErrInterDomainOff
+	}
+	best, err := s.node.Routes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]nfvo.DomainRoute, 0, len(best))
+	for _, b := range best {
+		r := b.Route
+		dr := nfvo.DomainRoute{
+			Service: r.Service, Address: r.Address.String(), Port: int(r.Port), Protocol: r.Proto.String(),
+			Origin: r.Origin, Path: append([]string{}, r.Path...), Peer: b.Peer,
+			Slots: int(r.Slots), Metric: int(r.Metric), Stale: b.Stale, Reason: b.Reason,
+		}
+		if r.Ingress.IsValid() {
+			dr.Ingress = r.Ingress.String()
+		}
+		out = append(out, dr)
+	}
+	return out, nil
+}
