@@ -63,6 +63,9 @@ func (n namer) desired(want Network) desired {
 			}
 			a := strings.Join(addrs, " ")
 			sec := a
+			for _, ip := range p.ServesFrom {
+				sec += " " + ip.String()
+			}
 			if p.Forwards {
 				sec = addrs[0]
 			}

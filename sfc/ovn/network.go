@@ -36,6 +36,12 @@ type Port struct {
 	// the router reroutes to it (destination not its IP) and what it
 	// forwards on (source not its IP).
 	Forwards bool
+	// ServesFrom lists addresses the port may send from besides its own:
+	// a service access point's VIP, for an instance that answers the
+	// service router's clients directly (direct server return). They go
+	// into port security only, not into the port's addresses, so OVN never
+	// answers ARP for them on the port's behalf.
+	ServesFrom []netip.Addr
 }
 
 // PortGroup gathers the ports of one microservice. IP traffic to them is
@@ -108,6 +114,11 @@ func (want Network) validate() error {
 			for k, ip := range port.IPs {
 				if sw.CIDR.IsValid() && !sw.CIDR.Contains(ip) {
 					bad(fmt.Sprintf("%s.ips[%d]", pp, k), "%v is outside the switch's %v", ip, sw.CIDR)
+				}
+			}
+			for k, ip := range port.ServesFrom {
+				if !ip.IsValid() {
+					bad(fmt.Sprintf("%s.servesFrom[%d]", pp, k), "not an address")
 				}
 			}
 		}

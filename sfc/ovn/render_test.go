@@ -104,6 +104,19 @@ func TestRenderAppliesOnlyTheDifference(t *testing.T) {
 		t.Errorf("web group has %d ports, want 2: %q", n, ports)
 	}
 
+	// web1 answers a service router's clients with the VIP as source: the
+	// VIP joins its port security, not its addresses.
+	want.Switches[0].Ports[2].ServesFrom = []netip.Addr{netip.MustParseAddr("10.0.1.100")}
+	ch = render(t, c, nsA, want)
+	assertChanges(t, ch, nil, []string{"Logical_Switch_Port 0a1b2c3d4e5f-web1"}, nil)
+	if sec := env.NBCtl(t, "lsp-get-port-security", "0a1b2c3d4e5f-web1"); !strings.Contains(sec, "10.0.1.21 10.0.1.100") {
+		t.Errorf("web1 port security %q lacks the VIP", sec)
+	}
+	if addrs := env.NBCtl(t, "lsp-get-addresses", "0a1b2c3d4e5f-web1"); strings.Contains(addrs, "10.0.1.100") {
+		t.Errorf("web1 addresses %q include the VIP", addrs)
+	}
+	want.Switches[0].Ports[2].ServesFrom = nil
+
 	// Move a port to the other switch and change its address in place.
 	want.Switches[0].Ports = want.Switches[0].Ports[:2]
 	want.Switches[1].Ports = append(want.Switches[1].Ports, ovn.Port{
@@ -125,9 +138,11 @@ func TestRenderRejectsBadInputAndChangesNothing(t *testing.T) {
 	bad := twoSwitch()
 	bad.Switches[0].Ports[0].IPs = []netip.Addr{netip.MustParseAddr("192.168.9.9")}
 	bad.PortGroups[1].Ports = []string{"nope"}
+	bad.Switches[1].Ports[0].ServesFrom = []netip.Addr{{}}
 	_, err := c.Render(t.Context(), nsA, bad)
-	if err == nil || !strings.Contains(err.Error(), "switches[0].ports[0].ips[0]") || !strings.Contains(err.Error(), "portGroups[1].ports[0]") {
-		t.Fatalf("Render(bad) error = %v, want both field paths", err)
+	if err == nil || !strings.Contains(err.Error(), "switches[0].ports[0].ips[0]") || !strings.Contains(err.Error(), "portGroups[1].ports[0]") ||
+		!strings.Contains(err.Error(), "switches[1].ports[0].servesFrom[0]") {
+		t.Fatalf("Render(bad) error = %v, want every field path", err)
 	}
 	if out := env.NBCtl(t, "ls-list"); out != "" {
 		t.Errorf("bad input wrote switches: %s", out)
