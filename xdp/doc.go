@@ -94,18 +94,21 @@
 //
 // # Tables
 //
-// Each VIP id has its own Maglev table: an inner BPF array of RingSize
-// (65,537) backend indices in an ARRAY_OF_MAPS. SwapTable fills a new
-// inner map and installs it with one update of the outer map, so a packet
-// sees the old table or the new, never a mix. UpdateEntries changes a few
-// slots of the current inner map with one batched update (packets may see
-// the slots change one by one). Building a table (a new mmapable inner map
-// filled through its memory) takes ~0.15 ms; the outer update then blocks
-// in the kernel for an RCU grace period (synchronize_rcu, by design for
-// map-in-map updates: on return no packet still uses the old table), which
-// dominates a swap. SwapTables swaps many VIP ids with one batched outer
-// update and one grace period. Computing the Maglev permutation is the
-// caller's job.
+// Each VIP id has two Maglev tables (inner BPF arrays of RingSize backend
+// indices, keys 2·id and 2·id+1 of an ARRAY_OF_MAPS) and a generation in
+// the table_gen array saying which one packets use. SwapTable writes the
+// new table into the other one through its memory mapping (one copy,
+// ~0.2 ms) and flips the generation with one array update, so a packet
+// sees the old table or the new, never a mix, and no RCU grace period is
+// waited for (an update of the outer map waits for one: 10–16 ms). The
+// table just retired is overwritten only by a later swap, at least
+// reuseAfter (1 ms) after the flip, by which time no packet that read the
+// old generation still uses it. A VIP id's first table installs both
+// inner maps in the outer map, paying that one grace period once.
+// UpdateEntries changes a few slots of the table in use with one batched
+// update (packets may see the slots change one by one). SwapTables swaps
+// many VIP ids with one batched generation update. Computing the Maglev
+// permutation is the caller's job.
 //
 // # Counters
 //

@@ -186,11 +186,16 @@ func TestFlowHashTwin(t *testing.T) {
 	}
 }
 
-// checkRing reads the whole inner map of a VIP id back.
+// checkRing reads the whole table in use of a VIP id back, through the
+// generation the program reads.
 func checkRing(t *testing.T, r *Router, id uint32, want []uint32) {
 	t.Helper()
+	var gen uint32
+	if err := r.objs.TableGen.Lookup(id, &gen); err != nil {
+		t.Fatal(err)
+	}
 	r.mu.Lock()
-	m := r.rings[id]
+	m := r.rings[id].maps[gen]
 	r.mu.Unlock()
 	keys := make([]uint32, RingSize)
 	got := make([]uint32, RingSize)

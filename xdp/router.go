@@ -31,7 +31,7 @@ type Router struct {
 	opts     Options
 
 	mu    sync.Mutex
-	rings map[uint32]*ebpf.Map  // current inner Maglev table per VIP id
+	rings map[uint32]*tables    // the two Maglev tables of each VIP id
 	vips  map[VIP]struct{}      // keys in the vips map
 	addrs map[netip.Addr]uint32 // VIP address -> number of VIP keys
 	links map[int]link.Link     // by ifindex
@@ -53,7 +53,7 @@ func Load(ctx context.Context, opts Options) (*Router, error) {
 	r := &Router{
 		ringSpec: spec.Maps[routerMapMaglev].InnerMap.Copy(),
 		opts:     opts,
-		rings:    map[uint32]*ebpf.Map{},
+		rings:    map[uint32]*tables{},
 		vips:     map[VIP]struct{}{},
 		addrs:    map[netip.Addr]uint32{},
 		links:    map[int]link.Link{},
@@ -172,8 +172,8 @@ func (r *Router) Close() error {
 		}
 	}
 	r.links = map[int]link.Link{}
-	for id, m := range r.rings {
-		m.Close()
+	for id, t := range r.rings {
+		t.close()
 		delete(r.rings, id)
 	}
 	if err := r.objs.Close(); err != nil {

@@ -91,6 +91,7 @@ const (
 	routerMapIfMacs       = "if_macs"
 	routerMapMaglev       = "maglev"
 	routerMapStats        = "stats"
+	routerMapTableGen     = "table_gen"
 	routerMapTxPorts      = "tx_ports"
 	routerMapVipAddrs     = "vip_addrs"
 	routerMapVipStats     = "vip_stats"
@@ -154,6 +155,7 @@ type routerMapSpecs struct {
 	IfMacs       *ebpf.MapSpec `ebpf:"if_macs"`
 	Maglev       *ebpf.MapSpec `ebpf:"maglev"`
 	Stats        *ebpf.MapSpec `ebpf:"stats"`
+	TableGen     *ebpf.MapSpec `ebpf:"table_gen"`
 	TxPorts      *ebpf.MapSpec `ebpf:"tx_ports"`
 	VipAddrs     *ebpf.MapSpec `ebpf:"vip_addrs"`
 	VipStats     *ebpf.MapSpec `ebpf:"vip_stats"`
@@ -193,6 +195,7 @@ type routerMaps struct {
 	IfMacs       *ebpf.Map `ebpf:"if_macs"`
 	Maglev       *ebpf.Map `ebpf:"maglev"`
 	Stats        *ebpf.Map `ebpf:"stats"`
+	TableGen     *ebpf.Map `ebpf:"table_gen"`
 	TxPorts      *ebpf.Map `ebpf:"tx_ports"`
 	VipAddrs     *ebpf.Map `ebpf:"vip_addrs"`
 	VipStats     *ebpf.Map `ebpf:"vip_stats"`
@@ -208,6 +211,7 @@ func (m *routerMaps) Close() error {
 		m.IfMacs,
 		m.Maglev,
 		m.Stats,
+		m.TableGen,
 		m.TxPorts,
 		m.VipAddrs,
 		m.VipStats,

@@ -6,80 +6,119 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 )
 
+// tables are a VIP id's two Maglev tables: gen is the one packets use,
+// the other is refilled by the next swap.
+type tables struct {
+	maps    [2]*ebpf.Map
+	gen     uint32
+	flipped time.Time // when gen last changed
+}
+
+func (t *tables) close() {
+	for _, m := range t.maps {
+		m.Close()
+	}
+}
+
+// reuseAfter is how long after a flip the table just retired may be
+// overwritten: a packet that looked the old generation up just before the
+// flip is done with it well within this (an XDP run takes microseconds,
+// a NAPI poll of 64 packets well under a millisecond).
+const reuseAfter = time.Millisecond
+
 // SwapTable installs a whole new Maglev table (RingSize backend indices,
-// NoBackend allowed) for a VIP id: it fills a fresh inner map (through its
-// memory mapping), then points the outer map at it in one update, so
-// packets see either the old or the new table, never a mix. The old map is
-// released. The kernel returns from the outer update only after an RCU
-// grace period, so when SwapTable returns no packet uses the old table any
-// more; that wait dominates its cost (see SwapTables to share it).
+// NoBackend allowed) for a VIP id, atomically: packets see the old table
+// or the new one, never a mix. Each VIP id has two tables: the new one is
+// written into the table not in use (through its memory mapping, one copy)
+// and then made current by one update of the generation array, which
+// costs no RCU grace period. The first table of a VIP id creates both
+// tables and installs them in the outer map, which does wait for one.
 func (r *Router) SwapTable(ctx context.Context, vipID uint32, table []uint32) error {
 	return r.SwapTables(ctx, map[uint32][]uint32{vipID: table})
 }
 
-// SwapTables swaps the tables of several VIP ids with one batched update
-// of the outer map (one grace period for all). Each VIP id switches
-// atomically; the ids switch one after the other.
-func (r *Router) SwapTables(ctx context.Context, tables map[uint32][]uint32) error {
+// SwapTables swaps the tables of several VIP ids. Each VIP id switches
+// atomically; the ids switch one after the other, in one batched update.
+func (r *Router) SwapTables(ctx context.Context, tabs map[uint32][]uint32) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	ids := make([]uint32, 0, len(tables))
-	maps := make([]*ebpf.Map, 0, len(tables))
-	defer func() {
-		for _, m := range maps { // nil once installed
-			if m != nil {
-				m.Close()
-			}
-		}
-	}()
-	fds := make([]uint32, 0, len(tables))
-	for id, table := range tables {
+	for id, table := range tabs {
 		if err := checkTable(id, table); err != nil {
 			return fmt.Errorf("xdp: swap table: %w", err)
 		}
-		m, err := ebpf.NewMap(r.ringSpec)
-		if err != nil {
-			return fmt.Errorf("xdp: swap table of VIP %d: new map: %w", id, err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var ids, gens []uint32
+	for id, table := range tabs {
+		t := r.rings[id]
+		if t == nil {
+			if err := r.installTables(id, table); err != nil {
+				return fmt.Errorf("xdp: swap table of VIP %d: %w", id, err)
+			}
+			continue
 		}
-		maps = append(maps, m)
-		if err := fillRing(m, table); err != nil {
+		if wait := reuseAfter - time.Since(t.flipped); wait > 0 {
+			time.Sleep(wait)
+		}
+		next := t.gen ^ 1
+		if err := fillRing(t.maps[next], table); err != nil {
 			return fmt.Errorf("xdp: swap table of VIP %d: fill: %w", id, err)
 		}
-		ids = append(ids, id)
-		fds = append(fds, uint32(m.FD()))
+		ids, gens = append(ids, id), append(gens, next)
 	}
 	if len(ids) == 0 {
 		return nil
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if n, err := r.objs.Maglev.BatchUpdate(ids, fds, nil); err != nil {
-		// The first n ids were switched: keep their maps.
-		for i := 0; i < n; i++ {
-			r.install(ids[i], maps[i])
-			maps[i] = nil
-		}
-		return fmt.Errorf("xdp: swap tables of VIPs %v: %w", ids[n:], err)
+	n, err := r.objs.TableGen.BatchUpdate(ids, gens, nil)
+	now := time.Now()
+	for i := range n {
+		t := r.rings[ids[i]]
+		t.gen, t.flipped = gens[i], now
 	}
-	for i, id := range ids {
-		r.install(id, maps[i])
-		maps[i] = nil
+	if err != nil {
+		return fmt.Errorf("xdp: swap tables of VIPs %v: %w", ids[n:], err)
 	}
 	return nil
 }
 
-// install records m as the current table of id and releases the old one.
-func (r *Router) install(id uint32, m *ebpf.Map) {
-	if old := r.rings[id]; old != nil {
-		old.Close()
+// installTables creates a VIP id's two tables, both holding table, and
+// installs them with generation 0 in use. r.mu held.
+func (r *Router) installTables(id uint32, table []uint32) error {
+	t := &tables{}
+	for i := range t.maps {
+		m, err := ebpf.NewMap(r.ringSpec)
+		if err != nil {
+			t.close()
+			return fmt.Errorf("new map: %w", err)
+		}
+		t.maps[i] = m
+		if err := fillRing(m, table); err != nil {
+			t.close()
+			return fmt.Errorf("fill: %w", err)
+		}
 	}
-	r.rings[id] = m
+	if err := r.objs.TableGen.Put(id, uint32(0)); err != nil {
+		t.close()
+		return err
+	}
+	keys := []uint32{2 * id, 2*id + 1}
+	fds := []uint32{uint32(t.maps[0].FD()), uint32(t.maps[1].FD())}
+	if _, err := r.objs.Maglev.BatchUpdate(keys, fds, nil); err != nil {
+		_, _ = r.objs.Maglev.BatchDelete(keys, nil)
+		t.close()
+		return err
+	}
+	t.flipped = time.Now()
+	r.rings[id] = t
+	return nil
 }
 
 // UpdateEntries changes some slots (slot -> backend index) of the VIP's
@@ -103,31 +142,33 @@ func (r *Router) UpdateEntries(ctx context.Context, vipID uint32, entries map[ui
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	m := r.rings[vipID]
-	if m == nil {
+	t := r.rings[vipID]
+	if t == nil {
 		return fmt.Errorf("xdp: update table of VIP %d: no table (SwapTable first)", vipID)
 	}
 	if len(keys) == 0 {
 		return nil
 	}
-	if _, err := m.BatchUpdate(keys, vals, nil); err != nil {
+	if _, err := t.maps[t.gen].BatchUpdate(keys, vals, nil); err != nil {
 		return fmt.Errorf("xdp: update table of VIP %d: %w", vipID, err)
 	}
 	return nil
 }
 
-// DeleteTable removes a VIP id's table: its VIPs then have no backend.
+// DeleteTable removes a VIP id's tables: its VIPs then have no backend.
 func (r *Router) DeleteTable(ctx context.Context, vipID uint32) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := r.objs.Maglev.Delete(vipID); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
-		return fmt.Errorf("xdp: delete table of VIP %d: %w", vipID, err)
+	for _, k := range []uint32{2 * vipID, 2*vipID + 1} {
+		if err := r.objs.Maglev.Delete(k); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+			return fmt.Errorf("xdp: delete table of VIP %d: %w", vipID, err)
+		}
 	}
-	if old := r.rings[vipID]; old != nil {
-		old.Close()
+	if t := r.rings[vipID]; t != nil {
+		t.close()
 		delete(r.rings, vipID)
 	}
 	return nil

@@ -100,12 +100,24 @@ struct {
 	__type(value, struct backend);
 } backends SEC(".maps");
 
+// Two tables per VIP id (key vip_id*2 + generation): user space fills the
+// one not in use and flips table_gen, so a whole new table becomes visible
+// with one array update, without the RCU grace period an update of the
+// outer map waits for.
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, MAX_VIPS);
+	__uint(max_entries, 2 * MAX_VIPS);
 	__type(key, __u32);
 	__array(values, struct ring);
 } maglev SEC(".maps");
+
+// The generation (0 or 1) of each VIP id's table in use.
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_VIPS);
+	__type(key, __u32);
+	__type(value, __u32);
+} table_gen SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -89,7 +89,9 @@ int xdp_router(struct xdp_md *ctx)
 	}
 
 	idx = NO_BACKEND;
-	void *ring = bpf_map_lookup_elem(&maglev, &vip_id);
+	__u32 *gen = bpf_map_lookup_elem(&table_gen, &vip_id);
+	__u32 table = vip_id * 2 + (gen ? (*gen & 1) : 0);
+	void *ring = bpf_map_lookup_elem(&maglev, &table);
 	if (ring) {
 		__u32 slot = flow_hash(&p.flow) % RING_SIZE;
 		__u32 *b = bpf_map_lookup_elem(ring, &slot);
