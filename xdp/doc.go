@@ -74,7 +74,8 @@
 // family decides — is prepended, from Options.RouterIPv4/RouterIPv6 to the
 // backend, TTL/hop limit 64, DSCP/ECN copied from the inner packet, IPv4
 // header checksum computed. The backend decapsulates (an ipip/ip6tnl
-// device, the VIP on lo) and answers the client directly (direct server
+// device, or package xdp/decap where the kernel has none; the VIP on lo)
+// and answers the client directly (direct server
 // return), so replies never cross the router and the router needs no
 // reverse state. Address rewriting (DNAT) would instead need the
 // reverse path through the router (or SNAT, losing the client address),

@@ -17,7 +17,7 @@ import (
 
 	"github.com/stitchnfv/stitch/internal/namedns"
 	"github.com/stitchnfv/stitch/internal/testenv"
-	"github.com/stitchnfv/stitch/xdp/internal/testprog"
+	"github.com/stitchnfv/stitch/xdp/decap"
 )
 
 // liveNS is one namespace of the live topology.
@@ -113,9 +113,10 @@ func TestLive(t *testing.T) {
 		return nil
 	})
 
-	var decap testprog.DecapObjects
-	must(t, testprog.LoadDecapObjects(&decap, nil))
-	t.Cleanup(func() { decap.Close() })
+	// The backends open the router's tunnels with the instances' program.
+	dc, err := decap.Load(context.Background(), []netip.Addr{routerV4})
+	must(t, err)
+	t.Cleanup(func() { dc.Close() })
 	vip := VIP{netip.MustParseAddr("10.0.0.10"), 8080, TCP}
 	backends := []liveNS{b1, b2}
 	for i, b := range backends {
@@ -125,7 +126,7 @@ func TestLive(t *testing.T) {
 		b.addr(t, "lo", "10.0.0.10/32")
 		b.sysctl(t, off)
 		b.do(t, func() error {
-			l, err := link.AttachXDP(link.XDPOptions{Program: decap.Decap, Interface: b.link(t, dev).Attrs().Index, Flags: link.XDPDriverMode})
+			l, err := link.AttachXDP(link.XDPOptions{Program: dc.Prog(), Interface: b.link(t, dev).Attrs().Index, Flags: link.XDPDriverMode})
 			if err != nil {
 				return fmt.Errorf("attach decap: %w", err)
 			}
