@@ -30,7 +30,8 @@ func inst(id string, last byte) Instance {
 	return Instance{ID: id, Addr: netip.AddrFrom4([4]byte{10, 1, 0, last}), NextHopMAC: mac(last)}
 }
 
-// loaded is the real XDP program with a router on it (root, BPF).
+// loaded is the real XDP program with a router on it (root, BPF); its
+// sessions last an hour on average, so none ends within a test.
 func loaded(t *testing.T) (*Router, *xdp.Router) {
 	t.Helper()
 	testenv.RequireRoot(t)
@@ -39,7 +40,9 @@ func loaded(t *testing.T) (*Router, *xdp.Router) {
 		testenv.Unavailable(t, "cannot load the XDP program: "+err.Error())
 	}
 	t.Cleanup(func() { dp.Close() })
-	r, err := New(dp, slots.DefaultParams(), xdp.RingSize, nil)
+	p := slots.DefaultParams()
+	p.SessionDuration = time.Hour
+	r, err := New(dp, p, xdp.RingSize, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,19 +155,23 @@ func TestRouterBalancesOnFreeSlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 500 {
-		if to := send(t, dp, segment(t, uint16(1024+rng.IntN(60000)), true)); to == "10.1.0.3" {
+		to := send(t, dp, segment(t, uint16(1024+rng.IntN(60000)), true))
+		if to == "10.1.0.3" {
 			t.Fatal("a new session went to a draining instance")
 		}
+		landed[to]++
 	}
 	if to := send(t, dp, segment(t, firstC, false)); to != "10.1.0.3" {
 		t.Fatalf("an established session of the draining instance went to %q", to)
 	}
 
-	// Every instance full: refused with a RST, then an overflow route
-	// takes new sessions.
+	// Every instance full, holding every session it was sent (so they are
+	// not short-lived: see slots' measured session length): refused with
+	// a RST, then an overflow route takes new sessions.
 	later := now.Add(100 * time.Millisecond)
-	for _, id := range []string{"a", "b", "c"} {
-		if err := r.Observe("web", id, slots.Report{Max: 10, Available: 0, MeasuredAt: later}); err != nil {
+	for addr, id := range map[string]string{"10.1.0.1": "a", "10.1.0.2": "b", "10.1.0.3": "c"} {
+		held := landed[addr] + map[string]int{"c": 100}[id]
+		if err := r.Observe("web", id, slots.Report{Max: held, Available: 0, MeasuredAt: later}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -40,6 +40,26 @@
 // with churn, staleness and instability; with fresh reports and stable
 // load the router uses every slot.
 //
+// # Measured session length
+//
+// T is the configured SessionDuration unless the router measures that the
+// instance's sessions are much shorter. By Little's law the mean session
+// length is the sessions in use over the rate they start at; the router
+// knows the rate it sends at (an EWMA of Sent per report interval, when it
+// counts all of the instance's sessions, Share = 1) and the use the
+// reports show, so T̂ = max(ū, used)/rate. Little's law needs a steady
+// state: while use grows by most of what is sent (an EWMA of Δuse/Sent
+// above 0.5, the first sample taken as it is) the sessions are long and
+// still piling up, and T stays configured. T̂ is used only under a tenth of
+// SessionDuration (closer, a few sends more in one interval move it by
+// half: noise) and at least MinSessionDuration; then the sessions sent
+// since the report count as arrivals only while they are expected to last
+// (each ends at rate 1/T̂). Without it a service of 5 ms requests at a few
+// hundred per second is refused as soon as one report interval's requests
+// outnumber the free slots, although almost none is in use. In the
+// simulation below (T known) the measurement never engages and the
+// figures are unchanged.
+//
 // The weight therefore estimates how many sessions the instance can still
 // take during the table's lifetime, less K standard deviations. The last
 // slot of an instance is spent only when free − headroom is at least
@@ -58,8 +78,8 @@
 //     reports at 100 ms: the variance should describe how unstable the
 //     instance is now, not over the last minutes (10 s refused 0.05
 //     points more in the simulation).
-//   - SessionDuration = 10 s: mean session length of the service type (the
-//     router learns it from the service descriptor or measures it).
+//   - SessionDuration = 10 s: mean session length of the service type;
+//     the router measures shorter ones (above).
 //   - Horizon = 20 ms: how long a weight is used after now, the router's
 //     table rebuild interval. Rebuilds are cheap (maglev.Update changes
 //     only the entries that must move) and the Sent count changes between

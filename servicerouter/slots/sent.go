@@ -1,6 +1,9 @@
 package slots
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // bucket counts the sessions sent within one sentGrain: memory stays
 // bounded by the report age, not by the session rate.
@@ -49,4 +52,18 @@ func (in *Instance) prune() {
 		}
 	}
 	in.sent = keep
+}
+
+// sentInUse is how many of the sessions sent since the last report are
+// expected to be still in use at time at, each ending at rate 1/T.
+func (in *Instance) sentInUse(at time.Time, T time.Duration) float64 {
+	n := 0.0
+	for _, b := range in.sent {
+		if !b.at.Add(sentGrain).After(in.last.MeasuredAt) {
+			continue
+		}
+		age := max(at.Sub(b.at.Add(sentGrain)), 0)
+		n += float64(b.n) * math.Exp(-age.Seconds()/T.Seconds())
+	}
+	return n
 }

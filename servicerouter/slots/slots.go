@@ -21,6 +21,9 @@ type Instance struct {
 	reported bool
 	mean     float64  // EWMA of use
 	variance float64  // exponentially weighted variance of use
+	rate     float64  // EWMA of the sessions per second this router sends
+	growth   float64  // EWMA of the change in use per session sent, in [-1, 1]
+	grew     bool     // growth has a sample
 	sent     []bucket // sessions this router sent that no report shows yet
 }
 
@@ -51,6 +54,17 @@ func (in *Instance) Observe(r Report, p Params) error {
 	d := use - in.mean
 	in.mean += alpha * d
 	in.variance = (1 - alpha) * (in.variance + alpha*d*d)
+	if dt > 0 {
+		sent := in.sentSince(in.last.MeasuredAt) - in.sentSince(r.MeasuredAt)
+		in.rate += alpha * (float64(sent)/dt.Seconds() - in.rate)
+		if sent > 0 {
+			g := min(max((use-float64(in.last.Max-in.last.Available))/float64(sent), -1), 1)
+			if !in.grew {
+				in.growth, in.grew = g, true // the first sample is the evidence there is
+			}
+			in.growth += alpha * (g - in.growth)
+		}
+	}
 	in.last = r
 	in.prune()
 	return nil
@@ -65,7 +79,8 @@ type Estimate struct {
 	Mean       float64       // moving average of slots in use
 	Sigma      float64       // moving standard deviation of slots in use
 	Age        time.Duration // now − MeasuredAt of the last report
-	Rate       float64       // new sessions per second in steady state: Mean / SessionDuration
+	Session    time.Duration // mean session length T: measured, else SessionDuration
+	Rate       float64       // new sessions per second in steady state: Mean / T
 	Sent       int           // sessions this router sent since the report was measured
 	Arrivals   float64       // Sent + (1 − Share)·Rate·Age: slots taken since the report
 	Departures float64       // sessions in the report expected to end by now + Horizon
@@ -78,22 +93,29 @@ func (in Instance) Estimate(now time.Time, p Params) Estimate {
 	if !in.reported {
 		return Estimate{}
 	}
-	T := p.SessionDuration.Seconds()
+	used := float64(in.last.Max - in.last.Available)
+	session := in.sessionLength(used, p)
+	T := session.Seconds()
 	age := now.Sub(in.last.MeasuredAt)
 	e := Estimate{
-		Live:  !in.last.Draining && age <= p.Timeout,
-		Free:  in.last.Available,
-		Mean:  in.mean,
-		Sigma: math.Sqrt(in.variance),
-		Age:   age,
-		Rate:  in.mean / T,
-		Sent:  in.sentSince(in.last.MeasuredAt),
+		Live:    !in.last.Draining && age <= p.Timeout,
+		Free:    in.last.Available,
+		Mean:    in.mean,
+		Sigma:   math.Sqrt(in.variance),
+		Age:     age,
+		Session: session,
+		Rate:    in.mean / T,
+		Sent:    in.sentSince(in.last.MeasuredAt),
 	}
 	a := max(age.Seconds(), 0) // a report from the future counts as fresh
 	span := a + p.Horizon.Seconds()
-	used := float64(in.last.Max - in.last.Available)
 	q := -math.Expm1(-span / T) // chance that a given session ends within span
+	// Sent sessions count whole until a report shows them, unless the
+	// sessions are measured to be short: then most have already ended.
 	e.Arrivals = float64(e.Sent) + (1-p.Share)*e.Rate*a
+	if session < p.SessionDuration {
+		e.Arrivals = in.sentInUse(now.Add(p.Horizon), session) + (1-p.Share)*e.Rate*a
+	}
 	e.Departures = used * q
 	// Two uncertainties: which sessions end (binomial), and how far use
 	// wanders from the report (mean-reverting over a session length).
@@ -103,6 +125,34 @@ func (in Instance) Estimate(now time.Time, p Params) Estimate {
 		e.Weight = uint32(max(0, math.Floor(float64(e.Free)+e.Departures-e.Headroom+p.Spend)))
 	}
 	return e
+}
+
+// MinSessionDuration bounds the measured session length from below: the
+// reports' clock resolution.
+const MinSessionDuration = time.Millisecond
+
+// sessionLength is T, the mean session length. By Little's law it is the
+// sessions in use over the rate they start at: with this router sending
+// all of an instance's sessions (Share = 1) and a measured send rate, T is
+// max(ū, used)/rate (the last report's use counts at once: a burst of long
+// sessions must not wait for the average to see it), at least
+// MinSessionDuration, when it is under a tenth of SessionDuration;
+// otherwise SessionDuration.
+func (in *Instance) sessionLength(used float64, p Params) time.Duration {
+	if p.Share < 1 || in.rate <= 0 || !in.grew || in.growth > 0.5 {
+		// Little's law holds in a steady state only: while use grows by
+		// most of what is sent (a burst of long sessions), use over rate
+		// is the time since the burst began, not the session length.
+		return p.SessionDuration
+	}
+	t := time.Duration(max(in.mean, used) / in.rate * float64(time.Second))
+	if t > p.SessionDuration/10 {
+		// Near the configured length the measurement is mostly noise
+		// (a few sends more in one report interval halve it); it only
+		// corrects services whose sessions are much shorter.
+		return p.SessionDuration
+	}
+	return max(t, MinSessionDuration)
 }
 
 // Weights returns the weight of every instance at time now, in order.

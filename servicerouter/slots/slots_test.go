@@ -287,3 +287,51 @@ func TestWeightsFallBack(t *testing.T) {
 		t.Fatalf("Weights with zero Params = %v", err)
 	}
 }
+
+// TestMeasuredSessionLength: the router learns from its own sends and the
+// reports that an instance's sessions are short (many sent, none left in
+// use), and stops counting them as taken slots; sessions that stay in use
+// keep the configured length and count whole until a report shows them.
+func TestMeasuredSessionLength(t *testing.T) {
+	p := DefaultParams()
+	t0 := time.Unix(1000, 0)
+	const interval = 200 * time.Millisecond
+	tests := []struct {
+		name      string
+		held      func(sentSoFar int) int // slots in use at a report
+		wantShort bool
+		// The weight at the end of the last interval, 60 sessions sent
+		// since its report: at least Free minus what is still in use.
+		wantMin, wantMax func(e Estimate) int
+	}{
+		{"short sessions", func(int) int { return 1 }, true,
+			func(e Estimate) int { return e.Free - 5 }, func(e Estimate) int { return e.Free + 1 }}, // the session in use ends too
+		{"long sessions", func(sent int) int { return sent }, false,
+			func(e Estimate) int { return 0 }, func(e Estimate) int { return e.Free - e.Sent }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var in Instance
+			sent := 0
+			var at time.Time
+			for i := range 5 {
+				at = t0.Add(time.Duration(i) * interval)
+				use := tt.held(sent)
+				if err := in.Observe(Report{Max: 1000, Available: 1000 - use, MeasuredAt: at}, p); err != nil {
+					t.Fatal(err)
+				}
+				for k := range 60 { // spread over the next interval
+					in.Sent(at.Add(time.Duration(k+1)*interval/61), 1)
+				}
+				sent += 60
+			}
+			e := in.Estimate(at.Add(interval), p)
+			if short := e.Session < p.SessionDuration; short != tt.wantShort {
+				t.Errorf("session length %v (rate %.0f/s), want short %v", e.Session, in.rate, tt.wantShort)
+			}
+			if w := int(e.Weight); w < tt.wantMin(e) || w > tt.wantMax(e) {
+				t.Errorf("weight %d, want %d..%d (%+v)", w, tt.wantMin(e), tt.wantMax(e), e)
+			}
+		})
+	}
+}
