@@ -96,9 +96,19 @@ func (n namer) desired(want Network) desired {
 			seen[m] = true
 			w.acls = append(w.acls, n.acl(pg, allowPriority, m, nbdb.ACLActionAllowRelated, r.String()))
 		}
+		for _, r := range g.Stateless {
+			m := r.match(pg)
+			if seen[m] {
+				continue
+			}
+			seen[m] = true
+			w.acls = append(w.acls, n.aclDir(pg, r.direction(), allowPriority, m, nbdb.ACLActionAllowStateless, r.String()))
+		}
 		// Default deny covers all IP (v4 and v6) but not ARP/ND, which the
 		// ports need to resolve each other before any allowed flow.
-		w.acls = append(w.acls, n.acl(pg, denyPriority, "outport == @"+pg+" && ip", nbdb.ACLActionDrop, "deny"))
+		if !g.Open {
+			w.acls = append(w.acls, n.acl(pg, denyPriority, "outport == @"+pg+" && ip", nbdb.ACLActionDrop, "deny"))
+		}
 		d.groups = append(d.groups, w)
 	}
 	n.routers(&d, want)
@@ -106,22 +116,63 @@ func (n namer) desired(want Network) desired {
 	return d
 }
 
-// acl builds a to-lport ACL. Its identity is its content: an ACL whose
-// match changes is a different ACL, replaced rather than updated.
+// acl builds a to-lport ACL.
 func (n namer) acl(pg string, prio int, match string, action nbdb.ACLAction, what string) wantACL {
-	key := fmt.Sprintf("acl/%s/%s/%d/%s/%s", pg, nbdb.ACLDirectionToLport, prio, action, match)
+	return n.aclDir(pg, nbdb.ACLDirectionToLport, prio, match, action, what)
+}
+
+// aclDir builds an ACL. Its identity is its content: an ACL whose match
+// changes is a different ACL, replaced rather than updated.
+func (n namer) aclDir(pg string, dir nbdb.ACLDirection, prio int, match string, action nbdb.ACLAction, what string) wantACL {
+	key := fmt.Sprintf("acl/%s/%s/%d/%s/%s", pg, dir, prio, action, match)
 	name := pg + "-" + what
 	if len(name) > 63 { // the schema caps ACL names at 63 characters
 		name = name[:63]
 	}
 	return wantACL{key: key, row: nbdb.ACL{
 		Name:        &name,
-		Direction:   nbdb.ACLDirectionToLport,
+		Direction:   dir,
 		Priority:    prio,
 		Match:       match,
 		Action:      action,
 		ExternalIDs: n.tags(key),
 	}}
+}
+
+func (r StatelessRule) direction() nbdb.ACLDirection {
+	if r.Direction == "from" {
+		return nbdb.ACLDirectionFromLport
+	}
+	return nbdb.ACLDirectionToLport
+}
+
+func (r StatelessRule) match(pg string) string {
+	m := "outport == @" + pg + " && ip4"
+	if r.Direction == "from" {
+		m = "inport == @" + pg + " && ip4"
+	}
+	if r.Src.IsValid() {
+		m += " && ip4.src == " + r.Src.String()
+	}
+	if r.Dst.IsValid() {
+		m += " && ip4.dst == " + r.Dst.String()
+	}
+	if r.Protocol == "ipip" {
+		return m + " && ip.proto == 4"
+	}
+	m += " && " + r.Protocol
+	if r.SrcPort != 0 {
+		m += fmt.Sprintf(" && %s.src == %d", r.Protocol, r.SrcPort)
+	}
+	if r.DstPort != 0 {
+		m += fmt.Sprintf(" && %s.dst == %d", r.Protocol, r.DstPort)
+	}
+	return m
+}
+
+// String names the rule in its ACL's name, e.g. "stateless-from-tcp8080".
+func (r StatelessRule) String() string {
+	return fmt.Sprintf("stateless-%s-%s%d", r.Direction, r.Protocol, r.SrcPort+r.DstPort)
 }
 
 func (r Rule) match(n namer, pg string) string {

@@ -50,6 +50,30 @@ type PortGroup struct {
 	Name  string
 	Ports []string // names of Ports in the same Network
 	Allow []Rule
+	// Stateless admits packets without conntrack (OVN's allow-stateless):
+	// the two directions of a direct-server-return session cross
+	// different ports — client to service router, router to instance in a
+	// tunnel, instance straight back to the client — so no port's
+	// conntrack sees a whole connection, and OVN drops the half it sees as
+	// invalid (a SYN-ACK that opens nothing, an ACK after an unseen
+	// SYN-ACK).
+	Stateless []StatelessRule
+	// Open groups get no default deny: a group that only exempts some
+	// traffic of its ports from conntrack (Stateless) and leaves the rest
+	// to the groups that filter them.
+	Open bool
+}
+
+// StatelessRule matches IPv4 packets to (Direction "to") or from ("from")
+// a group's ports by protocol, and optionally by source and destination
+// address and port. Protocol "ipip" is IPv4-in-IPv4 (protocol 4), the
+// service router's tunnels.
+type StatelessRule struct {
+	Direction string
+	Protocol  string // "tcp", "udp" or "ipip"
+	Src, Dst  netip.Addr
+	// SrcPort and DstPort (tcp and udp only; 0: any).
+	SrcPort, DstPort uint16
 }
 
 // Rule admits IPv4 traffic of one protocol to one destination port, from
@@ -164,7 +188,34 @@ func (want Network) validate() error {
 				}
 			}
 		}
+		for j, r := range g.Stateless {
+			if err := r.validate(); err != nil {
+				bad(fmt.Sprintf("%s.stateless[%d]", p, j), "%v", err)
+			}
+		}
 	}
 	errs = append(errs, want.validateRouters(), want.validateLoadBalancers())
+	return errors.Join(errs...)
+}
+
+func (r StatelessRule) validate() error {
+	var errs []error
+	if r.Direction != "to" && r.Direction != "from" {
+		errs = append(errs, fmt.Errorf("direction %q is not to or from", r.Direction))
+	}
+	switch r.Protocol {
+	case "tcp", "udp":
+	case "ipip":
+		if r.SrcPort != 0 || r.DstPort != 0 {
+			errs = append(errs, errors.New("ipip has no ports"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("protocol %q is not tcp, udp or ipip", r.Protocol))
+	}
+	for _, a := range []netip.Addr{r.Src, r.Dst} {
+		if a.IsValid() && !a.Is4() {
+			errs = append(errs, fmt.Errorf("%v is not an IPv4 address", a))
+		}
+	}
 	return errors.Join(errs...)
 }
