@@ -106,6 +106,17 @@ type PortSpec struct {
 	// MAC is optional: the driver picks one when empty. An orchestrator
 	// that renders the logical port before the instance exists sets it.
 	MAC string
+	// Anycast lists the service addresses the instance answers on this
+	// port behind a service router (direct server return): the driver
+	// makes them local addresses of the instance and opens, on this
+	// interface, the IP-in-IP tunnels of the routers in TunnelsFrom (and
+	// only theirs). Drivers that cannot do it refuse the spec.
+	Anycast     []string
+	TunnelsFrom []string
+	// Forwarder marks the port of an instance that sends frames back out
+	// of the interface they arrived on from XDP (a service router's
+	// XDP_TX): the driver readies the link's other end to take them.
+	Forwarder bool
 }
 
 type Port struct {

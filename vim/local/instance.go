@@ -168,6 +168,9 @@ func (d *Driver) reserve(spec vim.InstanceSpec, program string) (*instance, buil
 		if d.ovn != nil && ps.LogicalPort == "" {
 			return nil, buildPlan{}, fmt.Errorf("%w: port %d (%s): no logical port on the OVN fabric", vim.ErrInvalid, i, ps.Name)
 		}
+		if _, _, err := anycastAddrs(ps); err != nil {
+			return nil, buildPlan{}, fmt.Errorf("port %d (%s): %w", i, ps.Name, err)
+		}
 		if ps.MAC != "" {
 			if mac, err := net.ParseMAC(ps.MAC); err != nil || len(mac) != 6 || mac[0]&1 != 0 {
 				return nil, buildPlan{}, fmt.Errorf("%w: port %d (%s): MAC %q is not a unicast Ethernet address", vim.ErrInvalid, i, ps.Name, ps.MAC)
@@ -269,6 +272,7 @@ func (d *Driver) reserve(spec vim.InstanceSpec, program string) (*instance, buil
 			// The orchestrator rendered the logical port with it.
 			pr.MAC = strings.ToLower(ps.MAC)
 		}
+		pr.Anycast, pr.TunnelsFrom, pr.Forwarder = slices.Clone(ps.Anycast), slices.Clone(ps.TunnelsFrom), ps.Forwarder
 		rec.Ports = append(rec.Ports, pr)
 		plan.prefixes = append(plan.prefixes, nets[i].prefix)
 		plan.bridges = append(plan.bridges, nets[i].bridgeIdx[s.name])
@@ -438,6 +442,14 @@ func (d *Driver) build(ctx context.Context, plan buildPlan) (res buildResult, er
 		}
 		if err := h.LinkSetUp(peer); err != nil {
 			return res, fmt.Errorf("port %d: %s up: %w", i, p.Iface, err)
+		}
+		if err := serveAnycast(ctx, ns, h, peer, p); err != nil {
+			return res, fmt.Errorf("port %d: %w", i, err)
+		}
+		if p.Forwarder {
+			if err := readyForwarder(s, p.HostIface); err != nil {
+				return res, fmt.Errorf("port %d: %w", i, err)
+			}
 		}
 		d.announce(rec.NetNS, peer.Attrs().Index, peer.Attrs().HardwareAddr, ip)
 		res.macs = append(res.macs, peer.Attrs().HardwareAddr.String())

@@ -101,33 +101,39 @@ func (d *Driver) removeAccessPorts(rec networkRecord) error {
 // `ethtool -K IF tx off` does): the userspace datapath forwards what a veth
 // or tap leaves to offload with the checksum unfilled, and TCP breaks.
 func txChecksumOff(ns netns.NsHandle, iface string) error {
-	const (
-		siocethtool     = 0x8946
-		ethtoolSTxCsum  = 0x17
-		ethtoolSetValue = 0
-	)
+	return namedns.Do(ns, func() error { return ethtoolOff(iface, ethtoolSTxCsum) })
+}
+
+// ethtool commands setting one feature (ETHTOOL_S*).
+const (
+	ethtoolSTxCsum = 0x17
+	ethtoolSGRO    = 0x2c
+)
+
+// ethtoolOff turns a feature off with the ethtool ioctl, on a link of the
+// calling thread's namespace; a link without the feature is left alone.
+func ethtoolOff(iface string, cmd uint32) error {
+	const siocethtool = 0x8946
 	type ethtoolValue struct{ cmd, data uint32 }
 	type ifreq struct {
 		name [unix.IFNAMSIZ]byte
 		data uintptr
 		_    [16]byte
 	}
-	return namedns.Do(ns, func() error {
-		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		defer unix.Close(fd)
-		val := ethtoolValue{cmd: ethtoolSTxCsum, data: ethtoolSetValue}
-		var req ifreq
-		copy(req.name[:], iface)
-		req.data = uintptr(unsafe.Pointer(&val))
-		_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), siocethtool, uintptr(unsafe.Pointer(&req)))
-		if errno != 0 && errno != unix.EOPNOTSUPP {
-			return fmt.Errorf("tx checksum offload off: %w", errno)
-		}
-		return nil
-	})
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	val := ethtoolValue{cmd: cmd}
+	var req ifreq
+	copy(req.name[:], iface)
+	req.data = uintptr(unsafe.Pointer(&val))
+	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), siocethtool, uintptr(unsafe.Pointer(&req)))
+	if errno != 0 && errno != unix.EOPNOTSUPP {
+		return fmt.Errorf("%s: ethtool feature %#x off: %w", iface, cmd, errno)
+	}
+	return nil
 }
 
 // ovnLeaks reports what of the OVN fabric is missing or left over.

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,6 +54,11 @@ type portRecord struct {
 	// LogicalPort is the OVN logical port the site end is bound to (OVN
 	// fabric).
 	LogicalPort string `json:"logicalPort,omitempty"`
+	// Anycast addresses the instance answers behind the service routers
+	// of TunnelsFrom (vim.PortSpec).
+	Anycast     []string `json:"anycast,omitempty"`
+	TunnelsFrom []string `json:"tunnelsFrom,omitempty"`
+	Forwarder   bool     `json:"forwarder,omitempty"`
 }
 
 func (r *instanceRecord) clone() instanceRecord {
@@ -61,6 +67,10 @@ func (r *instanceRecord) clone() instanceRecord {
 	c.Env = cloneMap(r.Env)
 	c.Tags = vim.Tags(cloneMap(r.Tags))
 	c.Ports = append([]portRecord(nil), r.Ports...)
+	for i := range c.Ports {
+		c.Ports[i].Anycast = slices.Clone(c.Ports[i].Anycast)
+		c.Ports[i].TunnelsFrom = slices.Clone(c.Ports[i].TunnelsFrom)
+	}
 	return c
 }
 
