@@ -151,3 +151,46 @@ func TestRenderRejectsBadInputAndChangesNothing(t *testing.T) {
 		t.Error("Render accepted an NS id without hex digits")
 	}
 }
+
+// TestRenderStatelessRulesAndOpenGroups: stateless rules become
+// allow-stateless ACLs in their direction, an open group gets no default
+// deny, and a bad stateless rule is refused by its field path.
+func TestRenderStatelessRulesAndOpenGroups(t *testing.T) {
+	t.Parallel()
+	env := ovntest.Start(t)
+	c := dial(t, env)
+	want := twoSwitch()
+	vip, router := netip.MustParseAddr("10.0.1.100"), netip.MustParseAddr("10.0.1.254")
+	want.PortGroups = append(want.PortGroups, ovn.PortGroup{Name: "dsr", Ports: []string{"client", "web0"}, Open: true,
+		Stateless: []ovn.StatelessRule{
+			{Direction: "from", Protocol: "tcp", Dst: vip, DstPort: 8080},
+			{Direction: "to", Protocol: "tcp", Src: vip, SrcPort: 8080},
+			{Direction: "to", Protocol: "ipip", Src: router},
+		}})
+	render(t, c, nsA, want)
+	acls := env.NBCtl(t, "acl-list", "pg_0a1b2c3d4e5f_dsr")
+	for _, line := range []string{
+		"from-lport  2000 (inport == @pg_0a1b2c3d4e5f_dsr && ip4 && ip4.dst == 10.0.1.100 && tcp && tcp.dst == 8080) allow-stateless",
+		"to-lport  2000 (outport == @pg_0a1b2c3d4e5f_dsr && ip4 && ip4.src == 10.0.1.100 && tcp && tcp.src == 8080) allow-stateless",
+		"to-lport  2000 (outport == @pg_0a1b2c3d4e5f_dsr && ip4 && ip4.src == 10.0.1.254 && ip.proto == 4) allow-stateless",
+	} {
+		if !strings.Contains(acls, line) {
+			t.Errorf("ACLs of the open group lack %q:\n%s", line, acls)
+		}
+	}
+	if strings.Contains(acls, "drop") {
+		t.Errorf("an open group got a default deny:\n%s", acls)
+	}
+
+	bad := want
+	bad.PortGroups = append([]ovn.PortGroup(nil), want.PortGroups...)
+	bad.PortGroups[2].Stateless = []ovn.StatelessRule{{Direction: "sideways", Protocol: "ipip", DstPort: 1}}
+	_, err := c.Render(t.Context(), nsA, bad)
+	if err == nil || !strings.Contains(err.Error(), "portGroups[2].stateless[0]") || !strings.Contains(err.Error(), "sideways") ||
+		!strings.Contains(err.Error(), "ipip has no ports") {
+		t.Fatalf("Render(bad stateless rule) error = %v", err)
+	}
+	if again := env.NBCtl(t, "acl-list", "pg_0a1b2c3d4e5f_dsr"); again != acls {
+		t.Errorf("a refused render changed the ACLs:\n%s", again)
+	}
+}
