@@ -269,7 +269,7 @@ func (o *Orchestrator) newVnfc(ns NsInstance, p *plan, c constituent, vdu *descr
 		if err != nil {
 			return Vnfc{}, err
 		}
-		ip, err := allocateIP(nets[vl].cidr, used)
+		ip, err := o.addressFor(p, c, nets[vl].cidr, used)
 		if err != nil {
 			return Vnfc{}, err
 		}
@@ -358,6 +358,9 @@ func (o *Orchestrator) bringUp(ctx context.Context, ns NsInstance, p *plan, c co
 				return timing{}, err
 			}
 			b.MAC = instanceMAC(rec.ID, cpd)
+		}
+		if err := routedBinding(p, c, vdu.ID, cpd, nets[vl].cidr, &b); err != nil {
+			return timing{}, err
 		}
 		spec.Ports[cpd] = b
 	}

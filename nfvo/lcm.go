@@ -101,7 +101,7 @@ func (o *Orchestrator) Instantiate(ctx context.Context, id string, req Instantia
 			if ns.State != NsNotInstantiated {
 				return fmt.Errorf("%w: NS instance %s is already %s", ErrState, ns.ID, ns.State)
 			}
-			p, err := loadPlan(tx, *ns, req.FlavourID)
+			p, err := o.planOf(tx, *ns, req.FlavourID)
 			if err != nil {
 				return err
 			}
@@ -137,7 +137,7 @@ func (o *Orchestrator) scale(ctx context.Context, id string, req ScaleRequest, r
 			if ns.State != NsInstantiated {
 				return fmt.Errorf("%w: NS instance %s is %s", ErrState, ns.ID, ns.State)
 			}
-			p, err := loadPlan(tx, *ns, ns.FlavourID)
+			p, err := o.planOf(tx, *ns, ns.FlavourID)
 			if err != nil {
 				return err
 			}

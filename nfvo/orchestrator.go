@@ -48,6 +48,9 @@ type Config struct {
 	// Wiring, when set, renders every NS into the SDN (OVN) and binds
 	// instances to its logical ports; the VIM must run a binding fabric.
 	Wiring Wiring
+	// Router, when set, serves every service access point with stitch's
+	// service router (see RouterConfig); it needs Wiring.
+	Router *RouterConfig
 }
 
 // Orchestrator is the NFVO. Its methods are safe for concurrent use.
@@ -60,6 +63,9 @@ type Orchestrator struct {
 
 	runner *runner
 	notify *notifier
+
+	routerMu   sync.Mutex
+	routerHTTP map[string]*http.Client // by site: dials routers from inside it
 
 	bg      sync.WaitGroup
 	cancel  context.CancelFunc
@@ -92,13 +98,14 @@ func New(cfg Config) (*Orchestrator, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	o := &Orchestrator{
-		cfg:     cfg,
-		store:   cfg.Store,
-		vnfm:    cfg.VNFM,
-		log:     cfg.Logger,
-		now:     func() time.Time { return time.Now().UTC() },
-		cancel:  cancel,
-		baseCtx: ctx,
+		cfg:        cfg,
+		store:      cfg.Store,
+		vnfm:       cfg.VNFM,
+		routerHTTP: map[string]*http.Client{},
+		log:        cfg.Logger,
+		now:        func() time.Time { return time.Now().UTC() },
+		cancel:     cancel,
+		baseCtx:    ctx,
 	}
 	o.runner = newRunner(ctx, o.process)
 	o.notify = newNotifier(o)

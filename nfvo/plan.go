@@ -134,3 +134,16 @@ func (p *plan) scaled(cur map[string]int, d ScaleVnfData) (map[string]int, error
 	}
 	return out, nil
 }
+
+// planOf loads an NS instance's plan with the constituents stitch adds:
+// the service routers (RouterConfig).
+func (o *Orchestrator) planOf(tx store.Tx, ns NsInstance, flavourID string) (*plan, error) {
+	p, err := loadPlan(tx, ns, flavourID)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.addRouters(p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}

@@ -131,7 +131,7 @@ func (o *Orchestrator) reconcile(ctx context.Context, nsID string, r *run) error
 		if ns, err = getNS(tx, nsID); err != nil {
 			return err
 		}
-		if p, err = loadPlan(tx, ns, ns.FlavourID); err != nil {
+		if p, err = o.planOf(tx, ns, ns.FlavourID); err != nil {
 			return err
 		}
 		grace = o.graceOf(tx, r.opID)

@@ -39,6 +39,7 @@ func (o *Orchestrator) removeSurplus(ctx context.Context, ns NsInstance, p *plan
 	if err := o.refreshBindings(ctx, ns.ID, p); err != nil {
 		return err
 	}
+	o.tellRouters(ctx, ns.ID)
 	o.drain(ctx, r, gone)
 	if err := o.deleteInLayers(ctx, ns.ID, p, gone, r, grace); err != nil {
 		return err

@@ -114,7 +114,7 @@ func (o *Orchestrator) resyncWiring(ctx context.Context) error {
 			if !ns.Desired.Instantiated || ns.CurrentOp != "" {
 				continue
 			}
-			p, err := loadPlan(tx, ns, ns.FlavourID)
+			p, err := o.planOf(tx, ns, ns.FlavourID)
 			if err != nil {
 				return fmt.Errorf("NS instance %s: %w", ns.ID, err)
 			}

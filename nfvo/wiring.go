@@ -57,6 +57,7 @@ func (o *Orchestrator) rewire(ctx context.Context, nsID string, p *plan) error {
 	if _, err := o.cfg.Wiring.Render(ctx, nsID, want); err != nil {
 		return fmt.Errorf("rendering the NS into OVN: %w", err)
 	}
+	o.tellRouters(ctx, nsID)
 	return nil
 }
 
@@ -138,7 +139,9 @@ func desiredWiring(nsID string, p *plan, nets []vim.Network, vnfcs []Vnfc) (ovn.
 				return want, fmt.Errorf("instance %s: %w", v.ID, err)
 			}
 			name := instancePortName(nsID, v.ID, cpd)
-			sw.Ports = append(sw.Ports, ovn.Port{Name: name, MAC: instanceMAC(v.ID, cpd), IPs: []netip.Addr{ip}})
+			port := ovn.Port{Name: name, MAC: instanceMAC(v.ID, cpd), IPs: []netip.Addr{ip}}
+			routedPort(p, c, v.VDU, cpd, &port)
+			sw.Ports = append(sw.Ports, port)
 			members[v.Profile] = append(members[v.Profile], name)
 		}
 	}
@@ -153,6 +156,7 @@ func desiredWiring(nsID string, p *plan, nets []vim.Network, vnfcs []Vnfc) (ovn.
 			Allow: allowRules(p, prof.ID, callers[prof.ID], probes),
 		})
 	}
+	want.PortGroups = append(want.PortGroups, directReturnGroups(p, want.Switches)...)
 	want.LoadBalancers = sapBalancers(p, want, healthy)
 	return want, nil
 }
@@ -223,7 +227,7 @@ func allowRules(p *plan, profile string, callers []string, probes []netip.Prefix
 func sapBalancers(p *plan, want ovn.Network, healthy map[string][]Vnfc) []ovn.LoadBalancer {
 	var out []ovn.LoadBalancer
 	for _, sap := range p.nsd.Sapds {
-		if sap.Entry == nil || sap.Address == "" || sap.Port == 0 {
+		if sap.Entry == nil || sap.Address == "" || sap.Port == 0 || p.routes(sap.ID) {
 			continue
 		}
 		vip, err := netip.ParseAddr(sap.Address)

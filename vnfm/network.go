@@ -3,6 +3,7 @@ package vnfm
 import (
 	"context"
 	"fmt"
+	"net"
 
 	"github.com/stitchnfv/stitch/vim"
 )
@@ -43,4 +44,10 @@ func (m *Manager) Networks(ctx context.Context, nsID string) ([]vim.Network, err
 		sel[vim.TagNSInstance] = nsID
 	}
 	return m.vim.ListNetworks(ctx, sel)
+}
+
+// Dial opens a connection from inside a site's data network (to an
+// instance's management or control port).
+func (m *Manager) Dial(ctx context.Context, site, network, address string) (net.Conn, error) {
+	return m.vim.DialContext(ctx, site, network, address)
 }

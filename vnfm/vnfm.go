@@ -56,6 +56,11 @@ type PortBinding struct {
 	// orchestrator renders (see vim.PortSpec); empty on other fabrics.
 	LogicalPort string
 	MAC         string
+	// Anycast, TunnelsFrom and Forwarder are vim.PortSpec's: an entry
+	// instance behind a service router, and the router itself.
+	Anycast     []string
+	TunnelsFrom []string
+	Forwarder   bool
 }
 
 // Tags returns the VIM tags that mark the instance as stitch's.
@@ -134,7 +139,8 @@ func (m *Manager) Deploy(ctx context.Context, s VnfcSpec) (vim.Instance, error) 
 		if !ok {
 			return vim.Instance{}, fmt.Errorf("vnfm: no network for connection point %s of %s", cp.ID, s.Name)
 		}
-		spec.Ports = append(spec.Ports, vim.PortSpec{Name: cp.ID, Network: p.Network, IP: p.IP, LogicalPort: p.LogicalPort, MAC: p.MAC})
+		spec.Ports = append(spec.Ports, vim.PortSpec{Name: cp.ID, Network: p.Network, IP: p.IP, LogicalPort: p.LogicalPort, MAC: p.MAC,
+			Anycast: p.Anycast, TunnelsFrom: p.TunnelsFrom, Forwarder: p.Forwarder})
 	}
 	// The bindings file exists before the program starts, so it never reads
 	// a half state.

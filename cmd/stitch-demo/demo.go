@@ -118,6 +118,9 @@ func (d *demo) steps(ctx context.Context, examples string, requests int) error {
 	if err := d.slots(ctx, ns); err != nil {
 		return err
 	}
+	if err := d.routers(ctx, ns); err != nil {
+		return err
+	}
 	d.say("terminating")
 	op, err = d.client.Terminate(ctx, ns.ID, nfvo.TerminateRequest{GracefulTerminationTimeout: 5})
 	if err != nil {
@@ -256,6 +259,30 @@ func (d *demo) slots(ctx context.Context, ns nfvo.NsInstance) error {
 	fmt.Fprintln(w, "INSTANCE\tSITE\tMAX\tAVAILABLE\tIN USE\tREPORT AGE")
 	for _, r := range reports {
 		fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%d\t%.0f ms\n", r.VnfcID, r.Site, r.Max, r.Available, r.InUse, r.AgeMs)
+	}
+	return w.Flush()
+}
+
+// routers shows what the service router in front of the SAP made of the
+// requests: each entry instance's share of new sessions and why.
+func (d *demo) routers(ctx context.Context, ns nfvo.NsInstance) error {
+	routers, err := d.client.Routers(ctx, ns.ID)
+	if err != nil || len(routers) == 0 {
+		return err
+	}
+	d.say("the service router in front of the SAP (GET /nslcm/v1/ns_instances/%s/routers)", ns.ID)
+	w := tabwriter.NewWriter(d.out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ROUTER	SERVICE	INSTANCE	SHARE	WEIGHT	NEW SESSIONS	REFUSED")
+	for _, r := range routers {
+		if r.Error != "" {
+			fmt.Fprintf(w, "%s\t-\t-\t-\t-\t-\tunreachable: %s\n", r.VnfcID, r.Error)
+		}
+		for _, s := range r.Services {
+			for _, in := range s.Instances {
+				fmt.Fprintf(w, "%s\t%s:%d\t%s\t%.1f%%\t%d\t%d\t\n", r.VnfcID, s.VIP, s.Port, in.ID, in.Share, in.Estimate.Weight, in.Counters.NewSessions)
+			}
+			fmt.Fprintf(w, "%s\t%s:%d\t(all)\t\t\t%d\t%d\n", r.VnfcID, s.VIP, s.Port, s.Counters.NewSessions, s.Counters.Refused)
+		}
 	}
 	return w.Flush()
 }

@@ -15,7 +15,7 @@ import (
 func (a *app) nsCmd() *cobra.Command {
 	cmd := groupCmd("ns", "Manage network service instances and run their lifecycle", "nsi")
 	cmd.AddCommand(a.nsCreateCmd(), a.nsListCmd(), a.nsShowCmd(), a.nsInstantiateCmd(), a.nsScaleCmd(),
-		a.nsHealCmd(), a.nsTerminateCmd(), a.nsDeleteCmd(), a.nsSlotsCmd())
+		a.nsHealCmd(), a.nsTerminateCmd(), a.nsDeleteCmd(), a.nsSlotsCmd(), a.nsRoutersCmd())
 	return cmd
 }
 
@@ -109,6 +109,49 @@ func (a *app) nsSlotsCmd() *cobra.Command {
 				}
 			})
 		}),
+	}
+}
+
+func (a *app) nsRoutersCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "routers ID",
+		Short: "Show what an NS instance's service routers serve: each instance's share of new sessions, its slot estimate and counters",
+		Args:  cobra.ExactArgs(1),
+		RunE: action(func(cmd *cobra.Command, args []string) error {
+			routers, err := a.client.Routers(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return a.print(routers, func(w io.Writer) { routerTable(w, routers) })
+		}),
+	}
+}
+
+// routerTable prints one row per service and instance: the share of new
+// sessions the router gives it and why (the weight from its free slots
+// after headroom), and what it got.
+func routerTable(w io.Writer, routers []nfvo.RouterView) {
+	row(w, "ROUTER", "SERVICE", "INSTANCE", "SHARE", "FREE", "WEIGHT", "AGE", "SESSIONS", "REFUSED", "STATE")
+	for _, r := range routers {
+		if r.Error != "" {
+			row(w, r.VnfcID, "-", "-", "-", "-", "-", "-", "-", "-", "unreachable: "+r.Error)
+		}
+		for _, s := range r.Services {
+			svc := fmt.Sprintf("%s (%s:%d/%s)", s.Name, s.VIP, s.Port, s.Protocol)
+			for _, in := range s.Instances {
+				state := "serving"
+				if in.Draining {
+					state = "draining"
+				}
+				row(w, r.VnfcID, svc, in.ID, fmt.Sprintf("%.1f%%", in.Share), fmt.Sprint(in.Estimate.Free),
+					fmt.Sprint(in.Estimate.Weight), fmt.Sprintf("%.0fms", 1000*in.Estimate.AgeSeconds),
+					fmt.Sprint(in.Counters.NewSessions), "-", state)
+			}
+			if o := s.Overflow; o != nil {
+				row(w, r.VnfcID, svc, o.ID, "-", "-", "-", "-", fmt.Sprint(o.Counters.NewSessions), "-", "overflow")
+			}
+			row(w, r.VnfcID, svc, "(all)", "100%", "-", "-", "-", fmt.Sprint(s.Counters.NewSessions), fmt.Sprint(s.Counters.Refused), "")
+		}
 	}
 }
 

@@ -35,6 +35,9 @@ type Config struct {
 	// ProgramPath lists directories searched for VDU programs before $PATH.
 	ProgramPath []string `json:"program-path,omitempty"`
 	Network     Network  `json:"network,omitempty"`
+	// ServiceRouter runs stitch's service router in front of every
+	// service access point on the OVN fabric (see ServiceRouter).
+	ServiceRouter ServiceRouter `json:"service-router,omitempty"`
 	// InterDomain turns on inter-domain service routing (see
 	// InterDomain); absent, it is off.
 	InterDomain *InterDomain `json:"interdomain,omitempty"`
@@ -210,6 +213,7 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.Network.validate()...)
+	errs = append(errs, c.ServiceRouter.validate()...)
 	if c.InterDomain != nil {
 		errs = append(errs, c.InterDomain.validate()...)
 	}

@@ -4,6 +4,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -111,6 +112,7 @@ func (d *Daemon) start(ctx context.Context, cfg config.Config) error {
 		DrainTimeout:  time.Duration(cfg.DrainTimeout),
 		Wiring:        wiring,
 		Slots:         collector,
+		Router:        routerConfig(cfg),
 	})
 	if err != nil {
 		return err
@@ -119,6 +121,7 @@ func (d *Daemon) start(ctx context.Context, cfg config.Config) error {
 	if err := orch.Start(ctx); err != nil {
 		return err
 	}
+	d.background.Go(func() { orch.RunRouters(bg, slotsInterval) })
 	if cfg.InterDomain != nil {
 		node, err := startInterDomain(ctx, cfg, d.log.With("part", "interdomain"))
 		if err != nil {
@@ -142,6 +145,15 @@ func (d *Daemon) start(ctx context.Context, cfg config.Config) error {
 	go func() { d.done <- d.server.Serve(ln) }()
 	d.log.Info("stitchd serving", "addr", d.Addr, "state-dir", cfg.StateDir, "sites", len(cfg.VIM.Sites))
 	return nil
+}
+
+// routerConfig is the NFVO's service router configuration, nil when off.
+func routerConfig(cfg config.Config) *nfvo.RouterConfig {
+	r := cfg.ServiceRouter
+	if !r.Enabled(cfg.Network.Fabric) {
+		return nil
+	}
+	return &nfvo.RouterConfig{Program: cmp.Or(r.Program, "stitch-router"), Mode: cmp.Or(r.Mode, config.RouterNative), MemoryMB: r.MemoryMB}
 }
 
 // vimConfig is the local VIM's configuration within the daemon's.

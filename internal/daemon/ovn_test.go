@@ -200,6 +200,9 @@ func roles(trace []string) string {
 
 func TestComplexServiceOnOVN(t *testing.T) {
 	cfg := ovnTestConfig(t)
+	// The SAP as an OVN load balancer (service router off): the router
+	// has TestServiceRouterBalancesOnSlots and the lab test.
+	cfg.ServiceRouter.Mode = config.RouterOff
 	d, c := startInProcess(t, cfg)
 	ctx := context.Background()
 	onboardExamples(t, c)

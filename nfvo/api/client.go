@@ -252,6 +252,11 @@ func (c *Client) SlotReports(ctx context.Context, id string) ([]nfvo.SlotReport,
 	return get[[]nfvo.SlotReport](ctx, c, item(pathNsInstances, id)+"/slots")
 }
 
+// Routers reads what the NS instance's service routers serve.
+func (c *Client) Routers(ctx context.Context, id string) ([]nfvo.RouterView, error) {
+	return get[[]nfvo.RouterView](ctx, c, item(pathNsInstances, id)+"/routers")
+}
+
 // DeleteNS deletes an NS instance that is not instantiated.
 func (c *Client) DeleteNS(ctx context.Context, id string) error {
 	return c.do(ctx, http.MethodDelete, item(pathNsInstances, id), nil, nil)

@@ -18,6 +18,7 @@ func (s *server) nsInstanceRoutes() []route {
 		{http.MethodGet, pathNsInstances, s.listNS},
 		{http.MethodGet, item, s.getNS},
 		{http.MethodGet, item + "/slots", s.slotReports},
+		{http.MethodGet, item + "/routers", s.routers},
 		{http.MethodDelete, item, s.deleteNS},
 		{http.MethodPost, item + "/instantiate", lcmOperation(s.svc.Instantiate, bodyOptional)},
 		{http.MethodPost, item + "/scale", lcmOperation(s.svc.Scale, bodyRequired)},
@@ -61,6 +62,14 @@ func (s *server) slotReports(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeObject(w, r, http.StatusOK, reports)
+}
+
+func (s *server) routers(w http.ResponseWriter, r *http.Request) error {
+	views, err := s.svc.Routers(r.Context(), r.PathValue("nsInstanceId"))
+	if err != nil {
+		return err
+	}
+	return writeObject(w, r, http.StatusOK, views)
 }
 
 func (s *server) deleteNS(w http.ResponseWriter, r *http.Request) error {

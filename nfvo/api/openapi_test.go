@@ -13,6 +13,7 @@ import (
 
 	"github.com/stitchnfv/stitch/nfvo"
 	"github.com/stitchnfv/stitch/nfvo/api/apitest"
+	"github.com/stitchnfv/stitch/servicerouter/control"
 )
 
 // openAPIDoc is the part of the OpenAPI document the tests check.
@@ -107,6 +108,11 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"Health":                               Health{},
 		"DomainPeer":                           nfvo.DomainPeer{},
 		"DomainRoute":                          nfvo.DomainRoute{},
+		"RouterView":                           nfvo.RouterView{},
+		"RouterServiceView":                    control.ServiceView{},
+		"RouterInstanceView":                   control.InstanceView{},
+		"RouterEstimate":                       control.Estimate{},
+		"RouterCounters":                       control.Counters{},
 	}
 	for name, v := range types {
 		schema, ok := doc.Components.Schemas[name]

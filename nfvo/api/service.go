@@ -34,6 +34,7 @@ type Service interface {
 	Terminate(ctx context.Context, id string, req nfvo.TerminateRequest) (nfvo.LcmOpOcc, error)
 	ListOps(ctx context.Context, nsID string) ([]nfvo.LcmOpOcc, error) // nsID "" = all
 	SlotReports(ctx context.Context, nsID string) ([]nfvo.SlotReport, error)
+	Routers(ctx context.Context, nsID string) ([]nfvo.RouterView, error)
 	GetOp(ctx context.Context, id string) (nfvo.LcmOpOcc, error)
 	RetryOp(ctx context.Context, id string) (nfvo.LcmOpOcc, error)
 	RollbackOp(ctx context.Context, id string) (nfvo.LcmOpOcc, error)

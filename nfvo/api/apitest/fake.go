@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/stitchnfv/stitch/nfvo"
+	"github.com/stitchnfv/stitch/servicerouter/control"
 )
 
 // PlanStep is one transition of a scripted operation occurrence: reading
@@ -424,6 +425,40 @@ func (f *Fake) ListNS(context.Context) ([]nfvo.NsInstance, error) {
 }
 
 // GetNS implements the Service.
+// Routers reports one service router per NS instance with instances, in
+// front of its instances with session slots: each has table entries in
+// proportion to its slots and one session so far.
+func (f *Fake) Routers(_ context.Context, id string) ([]nfvo.RouterView, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("Routers"); err != nil {
+		return nil, err
+	}
+	if _, ok := f.ns[id]; !ok {
+		return nil, fmt.Errorf("NS instance %q: %w", id, nfvo.ErrNotFound)
+	}
+	vnfcs := f.vnfcs[id]
+	if len(vnfcs) == 0 {
+		return []nfvo.RouterView{}, nil
+	}
+	svc := control.ServiceView{Name: "svc/sap", VIP: "10.0.0.100", Port: 8080, Protocol: "tcp"}
+	total := 0
+	for _, v := range vnfcs {
+		total += v.Slots
+	}
+	for _, v := range vnfcs {
+		if v.Slots == 0 {
+			continue
+		}
+		share := float64(v.Slots) / float64(total)
+		svc.Instances = append(svc.Instances, control.InstanceView{ID: v.ID, Entries: int(share * 65537), Share: 100 * share,
+			Estimate: control.Estimate{Live: true, Free: v.Slots, Weight: uint32(v.Slots)},
+			Counters: control.Counters{NewSessions: 1, Packets: 10}})
+		svc.Counters.NewSessions++
+	}
+	return []nfvo.RouterView{{VnfcID: id + "-sr", Site: vnfcs[0].Site, Address: "10.0.0.254", Services: []control.ServiceView{svc}}}, nil
+}
+
 // SlotReports reports, for each instance of the NS with session slots, a
 // budget of its Slots with one slot in use, reported a second ago.
 func (f *Fake) SlotReports(_ context.Context, id string) ([]nfvo.SlotReport, error) {
