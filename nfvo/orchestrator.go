@@ -51,6 +51,9 @@ type Config struct {
 	// Router, when set, serves every service access point with stitch's
 	// service router (see RouterConfig); it needs Wiring.
 	Router *RouterConfig
+	// Overflow, when set, gives the routers a remote route for the
+	// sessions no local instance has a slot for.
+	Overflow OverflowRoutes
 }
 
 // Orchestrator is the NFVO. Its methods are safe for concurrent use.

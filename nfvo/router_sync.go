@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/stitchnfv/stitch/internal/store"
@@ -26,6 +27,16 @@ type RouterView struct {
 	Services []control.ServiceView `json:"services"`
 	// Error is why the router could not be read.
 	Error string `json:"error,omitempty"`
+}
+
+// OverflowRoutes finds where a service's new sessions go when no local
+// instance has a free slot: the best route to the service that another
+// domain announces (the daemon's inter-domain node implements it).
+type OverflowRoutes interface {
+	// Overflow returns the remote ingress and the origin domain of the
+	// best remote route with free slots for a service
+	// ("<nsd-id>/<sap-id>"), or ok false.
+	Overflow(ctx context.Context, service string) (ingress netip.Addr, origin string, ok bool)
 }
 
 // routerTarget is a healthy router and the services it must serve.
@@ -128,6 +139,7 @@ func (o *Orchestrator) routerTargets(ctx context.Context, nsID string) ([]router
 				reports = o.slotReportsByVnfc(nsID)
 			}
 			svc, reps := routerService(p, rs, nsdID, vnfcs, reports, now)
+			svc.Overflow = o.overflow(ctx, nsID, rs, svc.Name)
 			out = append(out, routerTarget{vnfc: r, services: []control.Service{svc}, reports: reps})
 		}
 	}
@@ -170,6 +182,21 @@ func routerService(p *plan, rs routedSAP, nsdID string, vnfcs []Vnfc, reports ma
 		}
 	}
 	return svc, reps
+}
+
+// overflow is where the router sends a service's new sessions when no
+// local instance has a free slot: a remote domain's ingress, reached
+// through the NS's logical router (its port on the SAP's link is the next
+// hop); nil refuses them.
+func (o *Orchestrator) overflow(ctx context.Context, nsID string, rs routedSAP, service string) *control.Instance {
+	if o.cfg.Overflow == nil {
+		return nil
+	}
+	ingress, origin, ok := o.cfg.Overflow.Overflow(ctx, service)
+	if !ok || !ingress.Is4() {
+		return nil
+	}
+	return &control.Instance{ID: "domain:" + origin, Address: ingress.String(), MAC: macFor("router/" + nsID + "/" + rs.vl)}
 }
 
 // entryCpd is the connection point of a VDU that is the SAP's entry.

@@ -1,12 +1,14 @@
 package nfvo
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/stitchnfv/stitch/servicerouter/control"
 	"github.com/stitchnfv/stitch/sfc/ovn"
 	"github.com/stitchnfv/stitch/vnfm"
 )
@@ -132,4 +134,39 @@ func vnfmBinding(t *testing.T, p *plan, c constituent, vdu string) (b vnfm.PortB
 		t.Fatal(err)
 	}
 	return b
+}
+
+// staticRoute is a remote route for every service.
+type staticRoute struct {
+	ingress netip.Addr
+	origin  string
+}
+
+func (s staticRoute) Overflow(context.Context, string) (netip.Addr, string, bool) {
+	return s.ingress, s.origin, s.ingress.IsValid()
+}
+
+// TestOverflowToARemoteRoute: with a remote route known, the router's
+// service overflows to its ingress through the NS's logical router port on
+// the SAP's link; without one, new sessions are refused (no overflow).
+func TestOverflowToARemoteRoute(t *testing.T) {
+	ns, p := examplePlan(t)
+	o := &Orchestrator{cfg: Config{Router: &RouterConfig{Program: "stitch-router"}}}
+	if err := o.addRouters(p); err != nil {
+		t.Fatal(err)
+	}
+	rs := routedSAPs(p)[0]
+	if got := o.overflow(t.Context(), ns.ID, rs, "complex-service/web-entry"); got != nil {
+		t.Errorf("overflow without inter-domain routes: %+v", got)
+	}
+	o.cfg.Overflow = staticRoute{netip.MustParseAddr("192.0.2.10"), "west"}
+	got := o.overflow(t.Context(), ns.ID, rs, "complex-service/web-entry")
+	want := &control.Instance{ID: "domain:west", Address: "192.0.2.10", MAC: macFor("router/" + ns.ID + "/access")}
+	if got == nil || *got != *want {
+		t.Errorf("overflow = %+v, want %+v", got, want)
+	}
+	o.cfg.Overflow = staticRoute{netip.MustParseAddr("2001:db8::1"), "west"}
+	if got := o.overflow(t.Context(), ns.ID, rs, "complex-service/web-entry"); got != nil {
+		t.Errorf("an IPv6 ingress behind an IPv4 router: %+v", got)
+	}
 }

@@ -99,6 +99,13 @@ func (d *Daemon) start(ctx context.Context, cfg config.Config) error {
 	if err != nil {
 		return err
 	}
+	if cfg.InterDomain != nil {
+		node, err := startInterDomain(ctx, cfg, d.log.With("part", "interdomain"))
+		if err != nil {
+			return err
+		}
+		d.InterDomain = node
+	}
 	collector := mgr.NewSlotCollector(slotsInterval)
 	bg, stop := context.WithCancel(context.Background())
 	d.stopBackground = stop
@@ -113,6 +120,7 @@ func (d *Daemon) start(ctx context.Context, cfg config.Config) error {
 		Wiring:        wiring,
 		Slots:         collector,
 		Router:        routerConfig(cfg),
+		Overflow:      overflowRoutes(d.InterDomain),
 	})
 	if err != nil {
 		return err
@@ -122,12 +130,7 @@ func (d *Daemon) start(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	d.background.Go(func() { orch.RunRouters(bg, slotsInterval) })
-	if cfg.InterDomain != nil {
-		node, err := startInterDomain(ctx, cfg, d.log.With("part", "interdomain"))
-		if err != nil {
-			return err
-		}
-		d.InterDomain = node
+	if node := d.InterDomain; node != nil {
 		d.background.Go(func() { orch.RunAnnouncer(bg, announcer{node}, announceInterval) })
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)

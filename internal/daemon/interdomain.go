@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -146,4 +147,30 @@ func (s service) InterDomainRoutes(ctx context.Context) ([]nfvo.DomainRoute, err
 		out = append(out, dr)
 	}
 	return out, nil
+}
+
+// overflow gives the service routers the best remote route of a service
+// (nfvo.OverflowRoutes): the first candidate, in best-path order, learnt
+// from a neighbour, not damped, with an ingress and free slots.
+type overflow struct{ node *transport.Node }
+
+// overflowRoutes is nil without an inter-domain node: no overflow.
+func overflowRoutes(node *transport.Node) nfvo.OverflowRoutes {
+	if node == nil {
+		return nil
+	}
+	return overflow{node}
+}
+
+func (o overflow) Overflow(ctx context.Context, service string) (netip.Addr, string, bool) {
+	paths, err := o.node.Candidates(ctx, service)
+	if err != nil {
+		return netip.Addr{}, "", false
+	}
+	for _, p := range paths {
+		if p.Peer != "" && !p.Suppressed && p.Route.Ingress.IsValid() && p.Route.Slots > 0 {
+			return p.Route.Ingress, p.Route.Origin, true
+		}
+	}
+	return netip.Addr{}, "", false
 }
