@@ -152,6 +152,20 @@ func TestServiceRouterBalancesOnSlots(t *testing.T) {
 		if want := uint64(sessions + warm - refused); counted < want {
 			t.Errorf("the router counted %d new sessions, want at least %d", counted, want)
 		}
+		resp, err := http.Get("http://" + d.Addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range []string{
+			fmt.Sprintf(`stitch_router_new_sessions_total{instance=%q,ns_instance=%q,service="slotted/api"}`, big, ns.ID),
+			fmt.Sprintf(`stitch_router_table_share{instance=%q,ns_instance=%q,service="slotted/api"} 0`+"\n", full, ns.ID),
+		} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("the daemon's metrics lack %s", want)
+			}
+		}
 	})
 
 	t.Run("an established session keeps its instance while the set changes", func(t *testing.T) {
@@ -298,7 +312,6 @@ func visitTraced(hc *http.Client, url string) (inst string, reused bool, err err
 	}
 	return v.Instance, reused, nil
 }
-
 
 // logChassisOnFailure logs the end of every ovs-vswitchd log of the test's
 // sites when it failed: a data plane that stops forwarding is told there.

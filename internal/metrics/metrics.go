@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +25,7 @@ type Source interface {
 	GetNS(ctx context.Context, id string) (nfvo.NsInstance, error)
 	ListOps(ctx context.Context, nsID string) ([]nfvo.LcmOpOcc, error)
 	SlotReports(ctx context.Context, nsID string) ([]nfvo.SlotReport, error)
+	Routers(ctx context.Context, nsID string) ([]nfvo.RouterView, error)
 }
 
 // scrapeTimeout bounds one scrape's reads of the store.
@@ -45,6 +47,20 @@ var (
 		[]string{"ns_instance", "vnf_profile", "vnfc", "kind"}, nil)
 	slotAgeDesc = prometheus.NewDesc("stitch_session_slots_report_age_seconds",
 		"How old an instance's last slot report is.", []string{"ns_instance", "vnf_profile", "vnfc"}, nil)
+	routerSessionsDesc = prometheus.NewDesc("stitch_router_new_sessions_total",
+		"New sessions a service router sent to an instance (instance \"overflow:<domain>\" for a remote route) since the router started.",
+		[]string{"ns_instance", "service", "instance"}, nil)
+	routerRefusedDesc = prometheus.NewDesc("stitch_router_refused_total",
+		"New sessions a service router refused (no instance with a free slot, no overflow route) since it started.",
+		[]string{"ns_instance", "service"}, nil)
+	routerFreeDesc = prometheus.NewDesc("stitch_router_free_slots",
+		"Free slots of an instance as its service router counts them: in the last report (kind reported) and after headroom (kind weight).",
+		[]string{"ns_instance", "service", "instance", "kind"}, nil)
+	routerShareDesc = prometheus.NewDesc("stitch_router_table_share",
+		"An instance's share of its service router's Maglev table: the share of new sessions it gets.",
+		[]string{"ns_instance", "service", "instance"}, nil)
+	routerUpDesc = prometheus.NewDesc("stitch_router_up",
+		"1 when stitch could read a service router's view at this scrape.", []string{"ns_instance", "router"}, nil)
 	scrapeErrDesc = prometheus.NewDesc("stitch_metrics_scrape_errors",
 		"1 when this scrape could not read part of the state (see the daemon's log).", nil, nil)
 )
@@ -65,7 +81,8 @@ func NewCollector(src Source, log *slog.Logger) *Collector {
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{nsDesc, vnfcDesc, opsDesc, opSecondsDesc, slotsDesc, slotAgeDesc, scrapeErrDesc} {
+	for _, d := range []*prometheus.Desc{nsDesc, vnfcDesc, opsDesc, opSecondsDesc, slotsDesc, slotAgeDesc,
+		routerSessionsDesc, routerRefusedDesc, routerFreeDesc, routerShareDesc, routerUpDesc, scrapeErrDesc} {
 		ch <- d
 	}
 }
@@ -118,11 +135,44 @@ func (c *Collector) collectNS(ctx context.Context, ch chan<- prometheus.Metric) 
 			ch <- prometheus.MustNewConstMetric(slotAgeDesc, prometheus.GaugeValue, r.AgeMs/1000, ns.ID, r.VnfProfileID, r.VnfcID)
 		}
 	}
+	for _, summary := range list {
+		if err := c.collectRouters(ctx, ch, summary.ID); err != nil {
+			return err
+		}
+	}
 	for k, n := range byState {
 		ch <- prometheus.MustNewConstMetric(nsDesc, prometheus.GaugeValue, n, k.state, k.status)
 	}
 	for k, n := range vnfcs {
 		ch <- prometheus.MustNewConstMetric(vnfcDesc, prometheus.GaugeValue, n, k.ns, k.profile, k.site, k.state)
+	}
+	return nil
+}
+
+// collectRouters reads what an NS instance's service routers counted.
+func (c *Collector) collectRouters(ctx context.Context, ch chan<- prometheus.Metric, nsID string) error {
+	routers, err := c.src.Routers(ctx, nsID)
+	if err != nil {
+		return err
+	}
+	for _, r := range routers {
+		up := 1.0
+		if r.Error != "" {
+			up = 0
+		}
+		ch <- prometheus.MustNewConstMetric(routerUpDesc, prometheus.GaugeValue, up, nsID, r.VnfcID)
+		for _, s := range r.Services {
+			ch <- prometheus.MustNewConstMetric(routerRefusedDesc, prometheus.CounterValue, float64(s.Counters.Refused), nsID, s.Name)
+			for _, in := range s.Instances {
+				ch <- prometheus.MustNewConstMetric(routerSessionsDesc, prometheus.CounterValue, float64(in.Counters.NewSessions), nsID, s.Name, in.ID)
+				ch <- prometheus.MustNewConstMetric(routerFreeDesc, prometheus.GaugeValue, float64(in.Estimate.Free), nsID, s.Name, in.ID, "reported")
+				ch <- prometheus.MustNewConstMetric(routerFreeDesc, prometheus.GaugeValue, float64(in.Estimate.Weight), nsID, s.Name, in.ID, "weight")
+				ch <- prometheus.MustNewConstMetric(routerShareDesc, prometheus.GaugeValue, in.Share/100, nsID, s.Name, in.ID)
+			}
+			if o := s.Overflow; o != nil {
+				ch <- prometheus.MustNewConstMetric(routerSessionsDesc, prometheus.CounterValue, float64(o.Counters.NewSessions), nsID, s.Name, "overflow:"+strings.TrimPrefix(o.ID, "domain:"))
+			}
+		}
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stitchnfv/stitch/nfvo"
+	"github.com/stitchnfv/stitch/servicerouter/control"
 )
 
 // state is a canned Source: the collector's mapping of stitch's state to
@@ -18,6 +19,7 @@ type state struct {
 	ns      []nfvo.NsInstance
 	ops     []nfvo.LcmOpOcc
 	slots   map[string][]nfvo.SlotReport
+	routers map[string][]nfvo.RouterView
 	failOps bool
 }
 
@@ -38,6 +40,10 @@ func (s state) ListOps(context.Context, string) ([]nfvo.LcmOpOcc, error) {
 }
 func (s state) SlotReports(_ context.Context, id string) ([]nfvo.SlotReport, error) {
 	return s.slots[id], nil
+}
+
+func (s state) Routers(_ context.Context, id string) ([]nfvo.RouterView, error) {
+	return s.routers[id], nil
 }
 
 func scrape(t *testing.T, src Source) string {
@@ -69,6 +75,13 @@ func TestCollector(t *testing.T) {
 			{VnfcID: "be-0", VnfProfileID: "backend", Max: 20, Available: 18, InUse: 2, ReportedAt: time.Now(), AgeMs: 150},
 			{VnfcID: "be-1", VnfProfileID: "backend", Error: "connection refused"},
 		}},
+		routers: map[string][]nfvo.RouterView{"ns1": {
+			{VnfcID: "sr-0", Services: []control.ServiceView{{Name: "web/sap", Counters: control.Counters{Refused: 3},
+				Instances: []control.InstanceView{{ID: "be-0", Share: 25, Estimate: control.Estimate{Free: 18, Weight: 15},
+					Counters: control.Counters{NewSessions: 40}}},
+				Overflow: &control.InstanceView{ID: "domain:west", Counters: control.Counters{NewSessions: 2}}}}},
+			{VnfcID: "sr-1", Error: "connection refused"},
+		}},
 	}
 	got := scrape(t, src)
 	for _, want := range []string{
@@ -81,6 +94,14 @@ func TestCollector(t *testing.T) {
 		`stitch_session_slots{kind="in_use",ns_instance="ns1",vnf_profile="backend",vnfc="be-0"} 2`,
 		`stitch_session_slots{kind="available",ns_instance="ns1",vnf_profile="backend",vnfc="be-0"} 18`,
 		`stitch_session_slots_report_age_seconds{ns_instance="ns1",vnf_profile="backend",vnfc="be-0"} 0.15`,
+		`stitch_router_new_sessions_total{instance="be-0",ns_instance="ns1",service="web/sap"} 40`,
+		`stitch_router_new_sessions_total{instance="overflow:west",ns_instance="ns1",service="web/sap"} 2`,
+		`stitch_router_refused_total{ns_instance="ns1",service="web/sap"} 3`,
+		`stitch_router_free_slots{instance="be-0",kind="reported",ns_instance="ns1",service="web/sap"} 18`,
+		`stitch_router_free_slots{instance="be-0",kind="weight",ns_instance="ns1",service="web/sap"} 15`,
+		`stitch_router_table_share{instance="be-0",ns_instance="ns1",service="web/sap"} 0.25`,
+		`stitch_router_up{ns_instance="ns1",router="sr-0"} 1`,
+		`stitch_router_up{ns_instance="ns1",router="sr-1"} 0`,
 		`stitch_metrics_scrape_errors 0`,
 		`go_goroutines`,
 	} {
