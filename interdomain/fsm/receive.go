@@ -175,7 +175,7 @@ func (s *Speaker) withdrawFrom(now time.Time, p *session, svc string) {
 
 func (s *Speaker) learnFrom(now time.Time, p *session, r wire.Route) {
 	id := p.cfg.ID
-	if err := s.rib.Check(r); err != nil {
+	if err := s.rib.CheckFrom(id, r); err != nil {
 		s.event(Event{Peer: id, Kind: RouteRefused, Service: r.Service, Err: err})
 		// Treat as withdraw (RFC 7606): the peer no longer announces its
 		// previous route for the service, and we refuse the new one.

@@ -80,6 +80,19 @@ func (t *RIB) verified(r wire.Route) bool {
 	return false
 }
 
+// CheckFrom is Check for a route peer sent: its domain path must also
+// start with peer, as BGP enforces the first AS. The origin's signature
+// does not cover the path, so without this a neighbour could replay
+// another domain's genuinely signed route with that domain alone as path
+// and look one hop from its service.
+func (t *RIB) CheckFrom(peer string, r wire.Route) error {
+	if len(r.Path) == 0 || r.Path[0] != peer {
+		t.stats.WrongFirstHop++
+		return fmt.Errorf("route %q from %s with path %v: %w", r.Service, peer, r.Path, ErrFirstHop)
+	}
+	return t.Check(r)
+}
+
 // Learn checks a route announced by peer (see Check) and stores it in
 // Adj-RIB-In, replacing the peer's previous route for the service. It
 // returns the change of best path, if any. A refused route leaves the RIB

@@ -310,3 +310,25 @@ func TestVerifiedCache(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckFrom: a neighbour's route must name that neighbour first; a
+// genuinely signed route replayed with a shorter path is refused and
+// counted.
+func TestCheckFrom(t *testing.T) {
+	r := New(Config{LocalID: "L", Keys: known()})
+	if err := r.CheckFrom("X", route("s", 10, 0, "X", "A")); err != nil {
+		t.Fatalf("a route through its sender refused: %v", err)
+	}
+	replayed := route("s", 10, 0, "A") // A's signed route, path [A], sent by X
+	if err := r.CheckFrom("X", replayed); !errors.Is(err, ErrFirstHop) {
+		t.Fatalf("CheckFrom(replayed) = %v, want ErrFirstHop", err)
+	}
+	empty := route("s", 10, 0, "X", "A")
+	empty.Path = nil
+	if err := r.CheckFrom("X", empty); !errors.Is(err, ErrFirstHop) {
+		t.Fatalf("CheckFrom(no path) = %v, want ErrFirstHop", err)
+	}
+	if n := r.Stats().WrongFirstHop; n != 2 {
+		t.Fatalf("WrongFirstHop = %d, want 2", n)
+	}
+}

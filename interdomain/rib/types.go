@@ -12,6 +12,7 @@ import (
 var (
 	ErrLoop          = errors.New("domain path contains our own domain")
 	ErrUnknownOrigin = errors.New("no public key for origin domain")
+	ErrFirstHop      = errors.New("domain path does not start with the neighbour that sent it")
 	ErrBadSignature  = wire.ErrBadSignature
 )
 
@@ -96,6 +97,9 @@ type Change struct {
 // Stats counts refused routes.
 type Stats struct {
 	Loops, BadSignatures, UnknownOrigins uint64
+	// WrongFirstHop counts routes whose path did not start with the
+	// neighbour that sent them (a replayed route posing as nearer).
+	WrongFirstHop uint64
 }
 
 // ExportPolicy says what a peer is shown.

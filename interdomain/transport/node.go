@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -50,6 +51,9 @@ type Node struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup // every goroutine but the loop
 	closeOnce sync.Once
+
+	// Frames written and decoded, by message type, over every stream.
+	sent, received [wire.TypeEndOfRIB + 1]atomic.Uint64
 
 	// Owned by the loop goroutine.
 	sp    *fsm.Speaker
@@ -313,6 +317,10 @@ type Stats struct {
 	// GaterRefused counts connections and dials refused because the peer
 	// is not configured.
 	GaterRefused uint64
+	// Sent and Received count the frames written to and decoded from
+	// every neighbour's stream since the node started, by message type
+	// (types never seen are absent).
+	Sent, Received map[wire.Type]uint64
 }
 
 // Stats returns the node's counters.
@@ -320,7 +328,18 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 	var s Stats
 	err := n.do(ctx, func(time.Time) { s.RIB = n.sp.RIB().Stats() })
 	s.GaterRefused = n.gater.refused.Load()
+	s.Sent, s.Received = countByType(&n.sent), countByType(&n.received)
 	return s, err
+}
+
+func countByType(c *[wire.TypeEndOfRIB + 1]atomic.Uint64) map[wire.Type]uint64 {
+	m := map[wire.Type]uint64{}
+	for t := range c {
+		if v := c[t].Load(); v > 0 {
+			m[wire.Type(t)] = v
+		}
+	}
+	return m
 }
 
 func cloneBest(b rib.Best) rib.Best {

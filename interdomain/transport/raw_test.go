@@ -27,7 +27,7 @@ type rawPeer struct {
 	inbound chan network.Stream
 }
 
-func newRawPeer(t *testing.T, id string, listen ma.Multiaddr) *rawPeer {
+func newRawPeer(t testing.TB, id string, listen ma.Multiaddr) *rawPeer {
 	t.Helper()
 	key := testKey(id)
 	priv, _, err := crypto.KeyPairFromStdKey(&key)
@@ -47,7 +47,7 @@ func newRawPeer(t *testing.T, id string, listen ma.Multiaddr) *rawPeer {
 
 // session returns the session stream with n, opened by whichever side the
 // rule says.
-func (r *rawPeer) session(t *testing.T, n *Node) (network.Stream, *bufio.Reader) {
+func (r *rawPeer) session(t testing.TB, n *Node) (network.Stream, *bufio.Reader) {
 	t.Helper()
 	var s network.Stream
 	if r.h.ID() < n.ID() {
@@ -70,7 +70,7 @@ func (r *rawPeer) session(t *testing.T, n *Node) (network.Stream, *bufio.Reader)
 	return s, bufio.NewReader(s)
 }
 
-func readMsg(t *testing.T, s network.Stream, br *bufio.Reader, within time.Duration) wire.Message {
+func readMsg(t testing.TB, s network.Stream, br *bufio.Reader, within time.Duration) wire.Message {
 	t.Helper()
 	_ = s.SetReadDeadline(time.Now().Add(within))
 	m, err := wire.ReadFrame(br, 0)
@@ -80,7 +80,7 @@ func readMsg(t *testing.T, s network.Stream, br *bufio.Reader, within time.Durat
 	return m
 }
 
-func writeMsg(t *testing.T, s network.Stream, m wire.Message) {
+func writeMsg(t testing.TB, s network.Stream, m wire.Message) {
 	t.Helper()
 	if err := wire.WriteFrame(s, m); err != nil {
 		t.Fatalf("write %v: %v", m.Type(), err)
@@ -223,5 +223,127 @@ func TestStreamFromAcceptingSideIsRefused(t *testing.T) {
 	}
 	if err == nil || errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("stream opened by the accepting side was not reset: %v", err)
+	}
+}
+
+// handshake brings up the session between r, speaking as domain, and n. The
+// raw peer offers hold time 0, which disables the hold timer on both sides
+// (as in BGP), so that a test that reads slowly never loses the session to
+// a missed KEEPALIVE.
+func (r *rawPeer) handshake(t testing.TB, n *Node, domain string) (network.Stream, *bufio.Reader) {
+	t.Helper()
+	s, br := r.session(t, n)
+	writeMsg(t, s, wire.Open{Version: wire.Version, DomainID: domain})
+	if m, ok := readMsg(t, s, br, 5*time.Second).(wire.Open); !ok || m.DomainID != n.Domain() {
+		t.Fatalf("want %s's OPEN, got %#v", n.Domain(), m)
+	}
+	if m, ok := readMsg(t, s, br, 5*time.Second).(wire.Keepalive); !ok {
+		t.Fatalf("want KEEPALIVE, got %#v", m)
+	}
+	writeMsg(t, s, wire.Keepalive{})
+	_ = s.SetReadDeadline(time.Time{})
+	waitEstablished(t, n, domain)
+	return s, br
+}
+
+// rawSession is an established session of a raw peer; a reader goroutine
+// hands over what the node sends and closes in when the stream ends.
+type rawSession struct {
+	s  network.Stream
+	in chan wire.Message
+}
+
+func (r *rawPeer) establish(t testing.TB, n *Node, domain string) *rawSession {
+	t.Helper()
+	s, br := r.handshake(t, n, domain)
+	rs := &rawSession{s: s, in: make(chan wire.Message, 64)}
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	go func() {
+		defer close(rs.in)
+		for {
+			m, err := wire.ReadFrame(br, 0)
+			if err != nil {
+				return
+			}
+			select {
+			case rs.in <- m:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	return rs
+}
+
+func (rs *rawSession) send(t testing.TB, m wire.Message) {
+	t.Helper()
+	writeMsg(t, rs.s, m)
+}
+
+// sendRaw writes bytes to the stream as they are, e.g. a broken frame.
+func (rs *rawSession) sendRaw(t testing.TB, b []byte) {
+	t.Helper()
+	if _, err := rs.s.Write(b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// notification returns the first NOTIFICATION the node sends, skipping
+// other messages.
+func (rs *rawSession) notification(t testing.TB, within time.Duration) wire.Notification {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case m, ok := <-rs.in:
+			if !ok {
+				t.Fatal("stream ended without a NOTIFICATION")
+			}
+			if n, ok := m.(wire.Notification); ok {
+				return n
+			}
+		case <-deadline:
+			t.Fatalf("no NOTIFICATION within %v", within)
+		}
+	}
+}
+
+// closed waits until the node closes the stream; it fails on a
+// NOTIFICATION, which the caller did not expect.
+func (rs *rawSession) closed(t testing.TB, within time.Duration) {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case m, ok := <-rs.in:
+			if !ok {
+				return
+			}
+			if n, ok := m.(wire.Notification); ok {
+				t.Fatalf("unexpected %v", n)
+			}
+		case <-deadline:
+			t.Fatalf("stream still open after %v", within)
+		}
+	}
+}
+
+// quiet fails if the node sent a NOTIFICATION or closed the stream; it
+// only looks at what has arrived so far.
+func (rs *rawSession) quiet(t testing.TB) {
+	t.Helper()
+	for {
+		select {
+		case m, ok := <-rs.in:
+			if !ok {
+				t.Fatal("the node closed the stream")
+			}
+			if n, ok := m.(wire.Notification); ok {
+				t.Fatalf("the node sent %v", n)
+			}
+		default:
+			return
+		}
 	}
 }

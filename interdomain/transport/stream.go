@@ -98,6 +98,7 @@ func (c *conn) write() {
 				c.n.post(func(now time.Time) { c.n.streamDown(now, c, err) })
 				return
 			}
+			c.n.sent[m.Type()].Add(1)
 		}
 		if closing {
 			// Half-close: the peer reads everything we wrote (the
@@ -135,7 +136,8 @@ func (c *conn) read() {
 		var ev func(now time.Time)
 		switch {
 		case err == nil:
-			ev = func(now time.Time) { c.n.received(now, c, m) }
+			c.n.received[m.Type()].Add(1)
+			ev = func(now time.Time) { c.n.deliver(now, c, m) }
 		case src.err != nil || errors.Is(err, io.EOF):
 			// The stream ended or broke, cleanly or mid-frame.
 			cause := src.err
