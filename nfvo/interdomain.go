@@ -110,14 +110,8 @@ func (o *Orchestrator) AnnouncedServices(ctx context.Context) ([]AnnouncedServic
 				continue
 			}
 			if !counted {
-				reports, err := o.SlotReports(ctx, ns.ID)
-				if err != nil {
+				if slots, err = o.freeSlots(ctx, ns.ID); err != nil {
 					return nil, err
-				}
-				for _, r := range reports {
-					if r.Error == "" && r.Available > 0 {
-						slots += uint32(r.Available)
-					}
 				}
 				counted = true
 			}
@@ -138,6 +132,31 @@ func (o *Orchestrator) AnnouncedServices(ctx context.Context) ([]AnnouncedServic
 		out = append(out, *byName[name])
 	}
 	return out, nil
+}
+
+// freeSlots sums the free slots of an NS instance's healthy instances:
+// their latest reports, or, for an instance not read yet, its declared
+// budget (it had every slot free when it became healthy), so that a new
+// service is not first announced as full.
+func (o *Orchestrator) freeSlots(ctx context.Context, nsID string) (uint32, error) {
+	ns, err := o.GetNS(ctx, nsID)
+	if err != nil {
+		return 0, err
+	}
+	reports := o.slotReportsByVnfc(nsID)
+	var free uint32
+	for _, v := range ns.Vnfcs {
+		if v.State != VnfcHealthy || v.Slots <= 0 {
+			continue
+		}
+		switch r, ok := reports[v.ID]; {
+		case !ok || r.ReportedAt.IsZero():
+			free += uint32(v.Slots)
+		case r.Error == "" && r.Available > 0:
+			free += uint32(r.Available)
+		}
+	}
+	return free, nil
 }
 
 // RunAnnouncer keeps a's originated services equal to AnnouncedServices,
@@ -184,6 +203,7 @@ func (o *Orchestrator) RunAnnouncer(ctx context.Context, a ServiceAnnouncer, int
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-o.changed:
 		}
 	}
 }

@@ -81,6 +81,7 @@ func (o *Orchestrator) startOp(ctx context.Context, r opRequest) (LcmOpOcc, erro
 		o.runner.interrupt(r.nsID)
 	} else {
 		o.runner.kick(r.nsID)
+		o.nsChanged()
 	}
 	o.notify.opChanged(op)
 	return op, nil

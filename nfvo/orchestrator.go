@@ -54,6 +54,9 @@ type Config struct {
 	// Overflow, when set, gives the routers a remote route for the
 	// sessions no local instance has a slot for.
 	Overflow OverflowRoutes
+	// Metrics, when set, gives scaling policies on monitoring parameters
+	// their values (free-slots-ratio needs only Slots).
+	Metrics MetricSource
 }
 
 // Orchestrator is the NFVO. Its methods are safe for concurrent use.
@@ -66,6 +69,12 @@ type Orchestrator struct {
 
 	runner *runner
 	notify *notifier
+
+	scaler scaler
+	// changed wakes the announcer when an operation starts or ends: a
+	// terminate withdraws the NS's services at once, a completed
+	// instantiate announces them without waiting for the next poll.
+	changed chan struct{}
 
 	routerMu   sync.Mutex
 	routerHTTP map[string]*http.Client // by site: dials routers from inside it
@@ -105,6 +114,8 @@ func New(cfg Config) (*Orchestrator, error) {
 		store:      cfg.Store,
 		vnfm:       cfg.VNFM,
 		routerHTTP: map[string]*http.Client{},
+		scaler:     scaler{holds: map[string]hold{}},
+		changed:    make(chan struct{}, 1),
 		log:        cfg.Logger,
 		now:        func() time.Time { return time.Now().UTC() },
 		cancel:     cancel,
@@ -153,4 +164,12 @@ func (o *Orchestrator) Close() {
 	o.runner.wait()
 	o.bg.Wait()
 	o.notify.wait()
+}
+
+// nsChanged wakes whoever waits on o.changed, without blocking.
+func (o *Orchestrator) nsChanged() {
+	select {
+	case o.changed <- struct{}{}:
+	default:
+	}
 }

@@ -105,6 +105,7 @@ func (o *Orchestrator) finish(ctx context.Context, nsID string, r *run, runErr e
 	}
 	o.log.Info("operation ended", "op", op.ID, "type", op.LcmOperationType, "state", op.OperationState, "err", runErr)
 	o.notify.opChanged(op)
+	o.nsChanged()
 }
 
 func problemFor(err error) *Problem {

@@ -91,9 +91,12 @@ type NsInstance struct {
 	// NextIndex numbers the instances of each "<vnf-profile>/<vdu>", so that
 	// an instance name is never reused.
 	NextIndex map[string]int `json:"nextIndex,omitempty"`
-	CreatedAt time.Time      `json:"createdAt"`
-	UpdatedAt time.Time      `json:"updatedAt"`
-	Vnfcs     []Vnfc         `json:"vnfcs,omitempty"` // filled on read, stored apart
+	// PolicyOverrides are the operator's run-time changes to the NSD's
+	// scaling policies, by policy id.
+	PolicyOverrides map[string]PolicyUpdate `json:"policyOverrides,omitempty"`
+	CreatedAt       time.Time               `json:"createdAt"`
+	UpdatedAt       time.Time               `json:"updatedAt"`
+	Vnfcs           []Vnfc                  `json:"vnfcs,omitempty"` // filled on read, stored apart
 }
 
 // Desired is the state the reconciler drives an NS instance towards.

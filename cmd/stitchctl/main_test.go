@@ -230,6 +230,20 @@ func TestNsShowExplainsPlacement(t *testing.T) {
 		t.Errorf("ns routers:\n%s", r.out)
 	}
 
+	r = e.ok(t, "ns", "policies", "ns-1")
+	if got := lines(r.out); len(got) != 2 || got[0] != "POLICY | PROFILE | METRIC | BOUNDS | VALUE | INSTANCES | HOLD | COOLDOWN | CHANGED | VERDICT" ||
+		got[1] != "slots | fw | free-slots-ratio | [0.2, 0.8] | 0.5 | 1 (1..4) | 0s | 30s | - | free-slots-ratio 0.50 within [0.20, 0.80]" {
+		t.Errorf("ns policies:\n%s", r.out)
+	}
+	r = e.ok(t, "ns", "policy-set", "ns-1", "slots", "--cooldown", "5s", "--band-low", "0.1", "--band-high", "0.9")
+	if !strings.Contains(r.out, "band, cooldown") {
+		t.Errorf("ns policy-set:\n%s", r.out)
+	}
+	r = e.ok(t, "ns", "policies", "ns-1")
+	if got := lines(r.out); len(got) != 2 || !strings.Contains(got[1], "[0.1, 0.9]") || !strings.Contains(got[1], "| 5s | band,cooldown |") {
+		t.Errorf("ns policies after policy-set:\n%s", r.out)
+	}
+
 	r = e.ok(t, "ns", "list")
 	if got := lines(r.out); len(got) != 2 || got[0] != "ID | NAME | NSD | STATE | STATUS | VNFCS | OPERATION | CREATED" ||
 		!strings.HasPrefix(got[1], "ns-1 | web-1 | web:1.0 | INSTANTIATED | HEALTHY | 2 | op-") {

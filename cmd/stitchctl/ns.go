@@ -9,13 +9,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stitchnfv/stitch/descriptors"
 	"github.com/stitchnfv/stitch/nfvo"
 )
 
 func (a *app) nsCmd() *cobra.Command {
 	cmd := groupCmd("ns", "Manage network service instances and run their lifecycle", "nsi")
 	cmd.AddCommand(a.nsCreateCmd(), a.nsListCmd(), a.nsShowCmd(), a.nsInstantiateCmd(), a.nsScaleCmd(),
-		a.nsHealCmd(), a.nsTerminateCmd(), a.nsDeleteCmd(), a.nsSlotsCmd(), a.nsRoutersCmd())
+		a.nsHealCmd(), a.nsTerminateCmd(), a.nsDeleteCmd(), a.nsSlotsCmd(), a.nsRoutersCmd(), a.nsPoliciesCmd(), a.nsPolicySetCmd())
 	return cmd
 }
 
@@ -110,6 +111,97 @@ func (a *app) nsSlotsCmd() *cobra.Command {
 			})
 		}),
 	}
+}
+
+func (a *app) nsPoliciesCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "policies ID",
+		Short: "Show an NS instance's scaling policies as they stand: parameters, the metric now, and what the autoscaler will do",
+		Args:  cobra.ExactArgs(1),
+		RunE: action(func(cmd *cobra.Command, args []string) error {
+			policies, err := a.client.ScalingPolicies(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return a.print(policies, func(w io.Writer) {
+				row(w, "POLICY", "PROFILE", "METRIC", "BOUNDS", "VALUE", "INSTANCES", "HOLD", "COOLDOWN", "CHANGED", "VERDICT")
+				for _, p := range policies {
+					bounds := fmt.Sprintf("%s %g", p.Comparison, p.Threshold)
+					if p.Band != nil {
+						bounds = fmt.Sprintf("[%g, %g]", p.Band.Low, p.Band.High)
+					}
+					value := "-"
+					if p.Value != nil {
+						value = fmt.Sprintf("%.3g", *p.Value)
+					}
+					inst := fmt.Sprintf("%d (%d..%s)", p.Instances, p.MinInstances, fmtInt(p.MaxInstances))
+					row(w, p.ID, p.VnfProfileID, p.Metric, bounds, value, inst, p.Duration.Std().String(), p.Cooldown.Std().String(),
+						strings.Join(p.Overridden, ","), p.Verdict)
+				}
+			})
+		}),
+	}
+}
+
+func (a *app) nsPolicySetCmd() *cobra.Command {
+	var (
+		threshold, low, high float64
+		duration, cooldown   time.Duration
+		minN, maxN           int
+	)
+	cmd := &cobra.Command{
+		Use:   "policy-set ID POLICY",
+		Short: "Change a scaling policy of a running NS instance (threshold, band, duration, cooldown, bounds) without redeploying it",
+		Args:  cobra.ExactArgs(2),
+		RunE: action(func(cmd *cobra.Command, args []string) error {
+			var upd nfvo.PolicyUpdate
+			fl := cmd.Flags()
+			if fl.Changed("threshold") {
+				upd.Threshold = &threshold
+			}
+			if fl.Changed("band-low") != fl.Changed("band-high") {
+				return usagef("give --band-low and --band-high together")
+			}
+			if fl.Changed("band-low") {
+				upd.Band = &descriptors.Band{Low: low, High: high}
+			}
+			if fl.Changed("duration") {
+				d := descriptors.Duration(duration)
+				upd.Duration = &d
+			}
+			if fl.Changed("cooldown") {
+				d := descriptors.Duration(cooldown)
+				upd.Cooldown = &d
+			}
+			if fl.Changed("min") {
+				upd.MinInstances = &minN
+			}
+			if fl.Changed("max") {
+				upd.MaxInstances = &maxN
+			}
+			if upd == (nfvo.PolicyUpdate{}) {
+				return usagef("nothing to change: give at least one of --threshold, --band-low/--band-high, --duration, --cooldown, --min, --max")
+			}
+			st, err := a.client.UpdatePolicy(cmd.Context(), args[0], args[1], upd)
+			if err != nil {
+				return err
+			}
+			return a.print(st, func(w io.Writer) {
+				field(w, "Policy", st.ID)
+				field(w, "Changed", strings.Join(st.Overridden, ", "))
+				field(w, "Verdict", st.Verdict)
+			})
+		}),
+	}
+	f := cmd.Flags()
+	f.Float64Var(&threshold, "threshold", 0, "threshold of a gt/lt policy")
+	f.Float64Var(&low, "band-low", 0, "low end of a free-slots-ratio band (with --band-high)")
+	f.Float64Var(&high, "band-high", 0, "high end of a free-slots-ratio band (with --band-low)")
+	f.DurationVar(&duration, "duration", 0, "how long the condition must hold")
+	f.DurationVar(&cooldown, "cooldown", 0, "time after a scale operation before the policy acts again")
+	f.IntVar(&minN, "min", 0, "fewest instances")
+	f.IntVar(&maxN, "max", 0, "most instances (0: the descriptor's bounds)")
+	return cmd
 }
 
 func (a *app) nsRoutersCmd() *cobra.Command {

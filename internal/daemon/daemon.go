@@ -35,6 +35,11 @@ import (
 // old, and one read is a small HTTP GET on the site's network.
 const slotsInterval = 200 * time.Millisecond
 
+// autoscaleInterval is how often scaling policies are evaluated: well under
+// the slot reports' 200 ms plus a policy's duration, so that detection
+// and decision stay within a second of the load crossing a threshold.
+const autoscaleInterval = 250 * time.Millisecond
+
 // Daemon is a running stitch.
 type Daemon struct {
 	Orchestrator *nfvo.Orchestrator
@@ -130,6 +135,7 @@ func (d *Daemon) start(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	d.background.Go(func() { orch.RunRouters(bg, slotsInterval) })
+	d.background.Go(func() { orch.RunAutoscaler(bg, autoscaleInterval) })
 	if node := d.InterDomain; node != nil {
 		d.background.Go(func() { orch.RunAnnouncer(bg, announcer{node}, announceInterval) })
 	}

@@ -252,6 +252,18 @@ func (c *Client) SlotReports(ctx context.Context, id string) ([]nfvo.SlotReport,
 	return get[[]nfvo.SlotReport](ctx, c, item(pathNsInstances, id)+"/slots")
 }
 
+// ScalingPolicies evaluates the NS instance's scaling policies now.
+func (c *Client) ScalingPolicies(ctx context.Context, id string) ([]nfvo.PolicyStatus, error) {
+	return get[[]nfvo.PolicyStatus](ctx, c, item(pathNsInstances, id)+"/scaling_policies")
+}
+
+// UpdatePolicy changes a scaling policy of a running NS instance.
+func (c *Client) UpdatePolicy(ctx context.Context, id, policyID string, upd nfvo.PolicyUpdate) (nfvo.PolicyStatus, error) {
+	var out nfvo.PolicyStatus
+	err := c.do(ctx, http.MethodPatch, item(pathNsInstances, id)+"/scaling_policies/"+url.PathEscape(policyID), upd, &out)
+	return out, err
+}
+
 // Routers reads what the NS instance's service routers serve.
 func (c *Client) Routers(ctx context.Context, id string) ([]nfvo.RouterView, error) {
 	return get[[]nfvo.RouterView](ctx, c, item(pathNsInstances, id)+"/routers")

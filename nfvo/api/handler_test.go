@@ -106,6 +106,14 @@ func decodeProblem(t *testing.T, rec *httptest.ResponseRecorder) nfvo.Problem {
 	return p
 }
 
+// withVnfc seeds an NS instance with a back end (with slots) and a
+// firewall.
+func withVnfc(t *testing.T, f *apitest.Fake) {
+	seedOnly(t, f)
+	f.AddVnfc(nfvo.Vnfc{ID: "ns-1-be-0", NsID: "ns-1", Profile: "be", Site: "core", Slots: 20})
+	f.AddVnfc(nfvo.Vnfc{ID: "ns-1-fw-0", NsID: "ns-1", Profile: "fw", Site: "edge"})
+}
+
 func TestHandler(t *testing.T) {
 	big := `{"nsdId": "web", "nsName": "` + strings.Repeat("x", 1<<20) + `"}`
 	tests := []struct {
@@ -188,14 +196,20 @@ func TestHandler(t *testing.T) {
 			wantStatus: 200, wantBody: `"nsInstanceName":"web-1"`},
 		{name: "get NS", setup: seedOnly, method: "GET", path: "/nslcm/v1/ns_instances/ns-1",
 			wantStatus: 200, wantBody: `"vnfdVersions":{"fw":"1.0","lb":"2.1"}`},
-		{name: "slot reports", setup: func(t *testing.T, f *apitest.Fake) {
-			seedOnly(t, f)
-			f.AddVnfc(nfvo.Vnfc{ID: "ns-1-be-0", NsID: "ns-1", Profile: "be", Site: "core", Slots: 20})
-			f.AddVnfc(nfvo.Vnfc{ID: "ns-1-fw-0", NsID: "ns-1", Profile: "fw", Site: "edge"})
-		}, method: "GET", path: "/nslcm/v1/ns_instances/ns-1/slots",
+		{name: "slot reports", setup: withVnfc, method: "GET", path: "/nslcm/v1/ns_instances/ns-1/slots",
 			wantStatus: 200, wantBody: `[{"vnfcId":"ns-1-be-0","vnfProfileId":"be","site":"core","max":20,"available":19,"inUse":1,"seq":1,`},
 		{name: "slot reports of an unknown NS", method: "GET", path: "/nslcm/v1/ns_instances/nope/slots",
 			wantStatus: 404, wantType: api.ProblemTypeNotFound},
+		{name: "scaling policies", setup: withVnfc, method: "GET", path: "/nslcm/v1/ns_instances/ns-1/scaling_policies",
+			wantStatus: 200, wantBody: `"id":"slots","vnfProfileId":"be","aspectId":"scale","metric":"free-slots-ratio","band":{"low":0.2,"high":0.8}`},
+		{name: "change a policy's cooldown", setup: withVnfc, method: "PATCH", path: "/nslcm/v1/ns_instances/ns-1/scaling_policies/slots",
+			body: `{"cooldown": "5s"}`, wantStatus: 200, wantBody: `"cooldown":"5s"`},
+		{name: "change a policy: unknown field", setup: withVnfc, method: "PATCH", path: "/nslcm/v1/ns_instances/ns-1/scaling_policies/slots",
+			body: `{"cooldwn": "5s"}`, wantStatus: 400, wantDetail: `unknown field "cooldwn"`, notCalled: true},
+		{name: "change a policy: bad band", setup: withVnfc, method: "PATCH", path: "/nslcm/v1/ns_instances/ns-1/scaling_policies/slots",
+			body: `{"band": {"low": 0.9, "high": 0.1}}`, wantStatus: 422, wantType: api.ProblemTypeInvalid},
+		{name: "change an unknown policy", setup: withVnfc, method: "PATCH", path: "/nslcm/v1/ns_instances/ns-1/scaling_policies/nope",
+			body: `{"cooldown": "5s"}`, wantStatus: 404, wantType: api.ProblemTypeNotFound},
 		{name: "delete NS", setup: seedOnly, method: "DELETE", path: "/nslcm/v1/ns_instances/ns-1", wantStatus: 204},
 		{name: "delete instantiated NS", setup: instantiatedOnly, method: "DELETE", path: "/nslcm/v1/ns_instances/ns-1",
 			wantStatus: 409, wantType: api.ProblemTypeState, wantDetail: "terminate it first"},

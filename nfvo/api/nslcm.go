@@ -19,6 +19,8 @@ func (s *server) nsInstanceRoutes() []route {
 		{http.MethodGet, item, s.getNS},
 		{http.MethodGet, item + "/slots", s.slotReports},
 		{http.MethodGet, item + "/routers", s.routers},
+		{http.MethodGet, item + "/scaling_policies", s.scalingPolicies},
+		{http.MethodPatch, item + "/scaling_policies/{policyId}", s.updatePolicy},
 		{http.MethodDelete, item, s.deleteNS},
 		{http.MethodPost, item + "/instantiate", lcmOperation(s.svc.Instantiate, bodyOptional)},
 		{http.MethodPost, item + "/scale", lcmOperation(s.svc.Scale, bodyRequired)},
@@ -70,6 +72,26 @@ func (s *server) routers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeObject(w, r, http.StatusOK, views)
+}
+
+func (s *server) scalingPolicies(w http.ResponseWriter, r *http.Request) error {
+	policies, err := s.svc.ScalingPolicies(r.Context(), r.PathValue("nsInstanceId"))
+	if err != nil {
+		return err
+	}
+	return writeObject(w, r, http.StatusOK, policies)
+}
+
+func (s *server) updatePolicy(w http.ResponseWriter, r *http.Request) error {
+	var upd nfvo.PolicyUpdate
+	if err := decodeJSON(w, r, &upd, bodyRequired); err != nil {
+		return err
+	}
+	st, err := s.svc.UpdatePolicy(r.Context(), r.PathValue("nsInstanceId"), r.PathValue("policyId"), upd)
+	if err != nil {
+		return err
+	}
+	return writeObject(w, r, http.StatusOK, st)
 }
 
 func (s *server) deleteNS(w http.ResponseWriter, r *http.Request) error {

@@ -11,6 +11,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/stitchnfv/stitch/descriptors"
 	"github.com/stitchnfv/stitch/nfvo"
 	"github.com/stitchnfv/stitch/nfvo/api/apitest"
 	"github.com/stitchnfv/stitch/servicerouter/control"
@@ -109,6 +110,9 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"DomainPeer":                           nfvo.DomainPeer{},
 		"DomainRoute":                          nfvo.DomainRoute{},
 		"RouterView":                           nfvo.RouterView{},
+		"PolicyStatus":                         nfvo.PolicyStatus{},
+		"PolicyUpdate":                         nfvo.PolicyUpdate{},
+		"Band":                                 descriptors.Band{},
 		"RouterServiceView":                    control.ServiceView{},
 		"RouterInstanceView":                   control.InstanceView{},
 		"RouterEstimate":                       control.Estimate{},

@@ -35,6 +35,8 @@ type Service interface {
 	ListOps(ctx context.Context, nsID string) ([]nfvo.LcmOpOcc, error) // nsID "" = all
 	SlotReports(ctx context.Context, nsID string) ([]nfvo.SlotReport, error)
 	Routers(ctx context.Context, nsID string) ([]nfvo.RouterView, error)
+	ScalingPolicies(ctx context.Context, nsID string) ([]nfvo.PolicyStatus, error)
+	UpdatePolicy(ctx context.Context, nsID, policyID string, upd nfvo.PolicyUpdate) (nfvo.PolicyStatus, error)
 	GetOp(ctx context.Context, id string) (nfvo.LcmOpOcc, error)
 	RetryOp(ctx context.Context, id string) (nfvo.LcmOpOcc, error)
 	RollbackOp(ctx context.Context, id string) (nfvo.LcmOpOcc, error)

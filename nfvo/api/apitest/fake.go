@@ -26,6 +26,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/stitchnfv/stitch/descriptors"
 	"github.com/stitchnfv/stitch/nfvo"
 	"github.com/stitchnfv/stitch/servicerouter/control"
 )
@@ -425,6 +426,69 @@ func (f *Fake) ListNS(context.Context) ([]nfvo.NsInstance, error) {
 }
 
 // GetNS implements the Service.
+// ScalingPolicies reports one free-slots-ratio policy per NS instance
+// with instances, on its first constituent, with its run-time changes.
+func (f *Fake) ScalingPolicies(_ context.Context, id string) ([]nfvo.PolicyStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("ScalingPolicies"); err != nil {
+		return nil, err
+	}
+	return f.policies(id)
+}
+
+// UpdatePolicy records a change of the fake policy "slots".
+func (f *Fake) UpdatePolicy(_ context.Context, id, policyID string, upd nfvo.PolicyUpdate) (nfvo.PolicyStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("UpdatePolicy"); err != nil {
+		return nfvo.PolicyStatus{}, err
+	}
+	ps, err := f.policies(id)
+	if err != nil {
+		return nfvo.PolicyStatus{}, err
+	}
+	if len(ps) == 0 || policyID != ps[0].ID {
+		return nfvo.PolicyStatus{}, fmt.Errorf("NS instance %s has no scaling policy %q: %w", id, policyID, nfvo.ErrNotFound)
+	}
+	if upd.Band != nil && upd.Band.Low >= upd.Band.High {
+		return nfvo.PolicyStatus{}, fmt.Errorf("band: low %g is not below high %g: %w", upd.Band.Low, upd.Band.High, nfvo.ErrInvalid)
+	}
+	ns := f.ns[id]
+	if ns.PolicyOverrides == nil {
+		ns.PolicyOverrides = map[string]nfvo.PolicyUpdate{}
+	}
+	ns.PolicyOverrides[policyID] = upd
+	f.ns[id] = ns
+	ps, err = f.policies(id)
+	return ps[0], err
+}
+
+// policies builds the fake policy list. f.mu held.
+func (f *Fake) policies(id string) ([]nfvo.PolicyStatus, error) {
+	ns, ok := f.ns[id]
+	if !ok {
+		return nil, fmt.Errorf("NS instance %q: %w", id, nfvo.ErrNotFound)
+	}
+	vnfcs := f.vnfcs[id]
+	if len(vnfcs) == 0 {
+		return []nfvo.PolicyStatus{}, nil
+	}
+	value := 0.5
+	st := nfvo.PolicyStatus{ID: "slots", VnfProfileID: vnfcs[0].Profile, AspectID: "scale", Metric: descriptors.MetricFreeSlotsRatio,
+		Band: &descriptors.Band{Low: 0.2, High: 0.8}, Cooldown: descriptors.Duration(30 * time.Second), MinInstances: 1, MaxInstances: 4,
+		Instances: 1, Value: &value, Verdict: "free-slots-ratio 0.50 within [0.20, 0.80]"}
+	if upd, ok := ns.PolicyOverrides["slots"]; ok {
+		if upd.Band != nil {
+			st.Band, st.Overridden = upd.Band, append(st.Overridden, "band")
+		}
+		if upd.Cooldown != nil {
+			st.Cooldown, st.Overridden = *upd.Cooldown, append(st.Overridden, "cooldown")
+		}
+	}
+	return []nfvo.PolicyStatus{st}, nil
+}
+
 // Routers reports one service router per NS instance with instances, in
 // front of its instances with session slots: each has table entries in
 // proportion to its slots and one session so far.
