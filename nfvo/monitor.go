@@ -22,6 +22,9 @@ func (o *Orchestrator) monitor(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		if err := o.probeInstances(ctx, o.now()); err != nil && ctx.Err() == nil {
+			o.log.Warn("health checks failed to run", "err", err)
+		}
 		if err := o.checkInstances(ctx); err != nil && ctx.Err() == nil {
 			o.log.Warn("instance check failed", "err", err)
 		}

@@ -71,6 +71,7 @@ type Orchestrator struct {
 	notify *notifier
 
 	scaler scaler
+	prober prober
 	// changed wakes the announcer when an operation starts or ends: a
 	// terminate withdraws the NS's services at once, a completed
 	// instantiate announces them without waiting for the next poll.
@@ -115,6 +116,7 @@ func New(cfg Config) (*Orchestrator, error) {
 		vnfm:       cfg.VNFM,
 		routerHTTP: map[string]*http.Client{},
 		scaler:     scaler{holds: map[string]hold{}},
+		prober:     prober{state: map[string]*probeState{}},
 		changed:    make(chan struct{}, 1),
 		log:        cfg.Logger,
 		now:        func() time.Time { return time.Now().UTC() },
