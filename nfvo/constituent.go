@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -138,22 +137,42 @@ func (o *Orchestrator) planInstances(ctx context.Context, ns NsInstance, p *plan
 	return todo, err
 }
 
-// victims chooses which instances a scale-in removes: those not yet healthy
-// first, then the idlest (fewest sessions in use, when known), then the
-// newest (highest index).
+// victims chooses which instances a scale-in removes, one at a time:
+// those not yet healthy first; then, consolidating as MiCADO does, those
+// on the site with the fewest of them (so that the site is released);
+// then the idlest (fewest sessions in use, when known); then the newest
+// (highest index).
 func victims(mine []Vnfc, n int, inUse map[string]int) []Vnfc {
-	sorted := slices.Clone(mine)
-	sort.SliceStable(sorted, func(i, j int) bool {
-		a, b := sorted[i], sorted[j]
+	left := slices.Clone(mine)
+	perSite := map[string]int{}
+	for _, v := range left {
+		perSite[v.Site]++
+	}
+	better := func(a, b Vnfc) bool {
 		if ha, hb := a.State == VnfcHealthy, b.State == VnfcHealthy; ha != hb {
 			return !ha
+		}
+		if sa, sb := perSite[a.Site], perSite[b.Site]; sa != sb {
+			return sa < sb
 		}
 		if ua, ub := inUse[a.ID], inUse[b.ID]; ua != ub {
 			return ua < ub
 		}
 		return a.Index > b.Index
-	})
-	return sorted[:n]
+	}
+	var out []Vnfc
+	for range min(n, len(left)) {
+		best := 0
+		for i := range left {
+			if better(left[i], left[best]) {
+				best = i
+			}
+		}
+		out = append(out, left[best])
+		perSite[left[best].Site]--
+		left = slices.Delete(left, best, best+1)
+	}
+	return out
 }
 
 // sessionsInUse asks each healthy instance of a VDU with session slots how

@@ -185,3 +185,27 @@ func TestVictims(t *testing.T) {
 		})
 	}
 }
+
+// TestVictimsConsolidate: a scale-in releases the site with the fewest
+// instances first, even over an idler instance elsewhere, and never picks
+// one twice.
+func TestVictimsConsolidate(t *testing.T) {
+	mine := []Vnfc{
+		{ID: "a0", Index: 0, Site: "a", State: VnfcHealthy},
+		{ID: "a1", Index: 1, Site: "a", State: VnfcHealthy},
+		{ID: "a2", Index: 2, Site: "a", State: VnfcHealthy},
+		{ID: "b3", Index: 3, Site: "b", State: VnfcHealthy},
+		{ID: "c4", Index: 4, Site: "c", State: VnfcHealthy},
+		{ID: "c5", Index: 5, Site: "c", State: VnfcHealthy},
+	}
+	inUse := map[string]int{"a0": 0, "a1": 0, "a2": 0, "b3": 4, "c4": 1, "c5": 2}
+	var ids []string
+	for _, v := range victims(mine, 4, inUse) {
+		ids = append(ids, v.ID)
+	}
+	// b (one instance) goes first; then c (two): its idler one, then the
+	// other, releasing c too; then a's newest idle one.
+	if got := strings.Join(ids, ","); got != "b3,c4,c5,a2" {
+		t.Fatalf("victims = %s, want b3,c4,c5,a2", got)
+	}
+}
