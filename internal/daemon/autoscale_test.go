@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/stitchnfv/stitch/descriptors"
 	"github.com/stitchnfv/stitch/nfvo"
 	"github.com/stitchnfv/stitch/nfvo/api"
+	"github.com/stitchnfv/stitch/sdk/slots"
 	"github.com/stitchnfv/stitch/servicerouter/control"
 )
 
@@ -60,13 +62,12 @@ func TestAutoscaleOnSlots(t *testing.T) {
 	edge.Timeout = 30 * time.Second
 
 	// 16 sessions held for a while: 4 of 20 slots free, 0.2 < 0.25.
-	held := holdSessions(t, edge, 16, 6*time.Second)
-	loaded := time.Now()
+	held := holdSessions(t, edge, 16, 8*time.Second)
+	crossed := untilInUse(t, d, ns.ID, 16)
 	out := waitAutoOp(t, c, ns.ID, "SCALE_OUT", 20*time.Second)
 	done := mustComplete(t, c, out, nil)
-	t.Logf("load over the threshold → scale-out started %s (detection + decision; policy duration 1s), completed %s later; reason %q",
-		out.StartTime.Sub(loaded).Round(time.Millisecond), done.StateEnteredTime.Sub(out.StartTime).Round(time.Millisecond), out.Reason)
-	if !strings.Contains(out.Reason, "policy backend-slots: free-slots-ratio 0.20 below 0.25") {
+	reaction := reactionTimes{crossed: crossed, started: out.StartTime, done: done.StateEnteredTime}
+	if !strings.Contains(out.Reason, "policy backend-slots: free-slots-ratio 0.20 below 0.25 for ") {
 		t.Errorf("scale-out reason %q", out.Reason)
 	}
 	if n := backends(t, c, ns.ID); n != 2 {
@@ -76,6 +77,8 @@ func TestAutoscaleOnSlots(t *testing.T) {
 	// it has the most free slots, so most new sessions go there.
 	first := firstBackend(t, c, ns.ID)
 	waitRouter(t, c, ns.ID, func(s control.ServiceView) bool { return len(s.Instances) == 2 && entries(s)[first] < xdpRing })
+	reaction.serving = time.Now()
+	reaction.log(t, out.Reason)
 	served := map[string]int{}
 	for range 20 {
 		inst, err := session(edge, slottedSAP)
@@ -104,6 +107,53 @@ func TestAutoscaleOnSlots(t *testing.T) {
 		t.Errorf("%d back ends after the scale-in, want 1", n)
 	}
 	t.Logf("scale-in: %q", scaleIn.Reason)
+}
+
+// reactionTimes splits a scale-out's reaction: detection and decision
+// (from the load crossing the threshold — the back end reporting the
+// slots in use — to the operation's start, the policy's 1 s duration
+// included), deployment (the operation), and the router giving the new
+// instance table entries.
+type reactionTimes struct{ crossed, started, done, serving time.Time }
+
+func (r reactionTimes) log(t *testing.T, reason string) {
+	t.Logf("scale-out reaction: detection + decision %s (policy duration 1 s, so %s beyond it), deployment %s, serving %s after; reason %q",
+		r.started.Sub(r.crossed).Round(time.Millisecond), (r.started.Sub(r.crossed) - time.Second).Round(time.Millisecond),
+		r.done.Sub(r.started).Round(time.Millisecond), r.serving.Sub(r.done).Round(time.Millisecond), reason)
+}
+
+// untilInUse waits until the NS's back ends hold n sessions, as the
+// instances count them (GET /slots read directly, not stitch's copy), and
+// returns when that was first seen.
+func untilInUse(t *testing.T, d *Daemon, nsID string, n int) time.Time {
+	t.Helper()
+	ns, err := d.Orchestrator.GetNS(context.Background(), nsID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		inUse := 0
+		for _, v := range ns.Vnfcs {
+			if v.Profile != "backend" || v.SlotsEndpoint == "" {
+				continue
+			}
+			resp, err := siteHTTP(d, v.Site).Get("http://" + v.SlotsEndpoint + "/slots")
+			if err != nil {
+				continue
+			}
+			var snap slots.Snapshot
+			err = json.NewDecoder(resp.Body).Decode(&snap)
+			resp.Body.Close()
+			if err == nil {
+				inUse += snap.InUse
+			}
+		}
+		if inUse >= n {
+			return time.Now()
+		}
+	}
+	t.Fatalf("the back ends never held %d sessions", n)
+	return time.Time{}
 }
 
 // firstBackend is the back end created first (index 0).
