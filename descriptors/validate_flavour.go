@@ -58,6 +58,7 @@ func (c *checker) nsFlavour(p string, df *NSDeploymentFlavour, scope *nsdScope) 
 	for i, sp := range df.ScalingPolicies {
 		c.scalingPolicy(fmt.Sprintf("%s.scaling-policy[%d]", p, i), sp, f)
 	}
+	c.policyConflicts(p, df.ScalingPolicies)
 	return f
 }
 

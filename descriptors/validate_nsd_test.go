@@ -151,6 +151,26 @@ func TestValidateNSD(t *testing.T) {
 		{"policy min above max", func(n *NSD, _ cat) { n.DFs[0].ScalingPolicies[0].MinInstances = 5 }, "nsd.df[0].scaling-policy[0]", "min-instances 5 > max-instances 4"},
 		{"negative cooldown", func(n *NSD, _ cat) { n.DFs[0].ScalingPolicies[0].Cooldown = -1 }, "nsd.df[0].scaling-policy[0].cooldown", "must not be negative"},
 		{"negative duration", func(n *NSD, _ cat) { n.DFs[0].ScalingPolicies[1].Duration = -1 }, "nsd.df[0].scaling-policy[1].duration", "must not be negative"},
+		{"two slot bands", func(n *NSD, _ cat) {
+			second := n.DFs[0].ScalingPolicies[0]
+			second.ID = "fw-slots-2"
+			n.DFs[0].ScalingPolicies = append(n.DFs[0].ScalingPolicies, second)
+		}, "nsd.df[0].scaling-policy[2]", "their bands would work against each other"},
+		{"overlapping out and in thresholds", func(n *NSD, _ cat) {
+			in := n.DFs[0].ScalingPolicies[1] // web-rps, gt
+			in.ID, in.Comparison, in.Threshold = "web-rps-in", ComparisonLess, in.Threshold+1
+			n.DFs[0].ScalingPolicies = append(n.DFs[0].ScalingPolicies, in)
+		}, "nsd.df[0].scaling-policy[2]", "would trigger both"},
+		{"out and in thresholds apart", func(n *NSD, _ cat) {
+			in := n.DFs[0].ScalingPolicies[1]
+			in.ID, in.Comparison, in.Threshold = "web-rps-in", ComparisonLess, in.Threshold/4
+			n.DFs[0].ScalingPolicies = append(n.DFs[0].ScalingPolicies, in)
+		}, "", ""},
+		{"two scale-out thresholds", func(n *NSD, _ cat) {
+			again := n.DFs[0].ScalingPolicies[1]
+			again.ID = "web-rps-2"
+			n.DFs[0].ScalingPolicies = append(n.DFs[0].ScalingPolicies, again)
+		}, "nsd.df[0].scaling-policy[2]", "keep one"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

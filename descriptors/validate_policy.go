@@ -1,5 +1,7 @@
 package descriptors
 
+import "fmt"
+
 // MetricFreeSlotsRatio is the metric every instance reports (FUSION session
 // slots): free slots over all slots. A policy on it keeps the ratio within
 // a band instead of comparing against a threshold.
@@ -64,4 +66,35 @@ func hasMonitoringParam(v *VNFD, id string) bool {
 		}
 	}
 	return false
+}
+
+// policyConflicts rejects policies of one constituent that would undo
+// each other: two free-slots-ratio bands (each would scale against the
+// other's band), or a gt (scale-out) and an lt (scale-in) threshold on one
+// metric where some value crosses both — the constituent would flap
+// between them.
+func (c *checker) policyConflicts(p string, policies []ScalingPolicy) {
+	for i, a := range policies {
+		for j := i + 1; j < len(policies); j++ {
+			b := policies[j]
+			if a.VnfProfileID != b.VnfProfileID || a.Metric != b.Metric {
+				continue
+			}
+			path := fmt.Sprintf("%s.scaling-policy[%d]", p, j)
+			switch {
+			case a.Metric == MetricFreeSlotsRatio:
+				c.add(path, "a second %s policy for vnf-profile %q (policy %q has one): their bands would work against each other", MetricFreeSlotsRatio, b.VnfProfileID, a.ID)
+			case a.Comparison == b.Comparison:
+				c.add(path, "a second %s policy on metric %q for vnf-profile %q (policy %q): keep one", a.Comparison, a.Metric, b.VnfProfileID, a.ID)
+			default:
+				out, in := a, b
+				if a.Comparison == ComparisonLess {
+					out, in = b, a
+				}
+				if in.Threshold > out.Threshold {
+					c.add(path, "policies %q (scale out above %g) and %q (scale in below %g) overlap: %s between %g and %g would trigger both", out.ID, out.Threshold, in.ID, in.Threshold, a.Metric, out.Threshold, in.Threshold)
+				}
+			}
+		}
+	}
 }
