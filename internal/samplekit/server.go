@@ -71,6 +71,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	stopTelemetry := s.startTelemetry(ctx)
+	defer stopTelemetry()
 	s.ready.Store(true)
 	rt.Logger.Info("serving", "addr", ln.Addr().String())
 
@@ -80,6 +82,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	s.ready.Store(false)
+	stopTelemetry()
 	rt.Logger.Info("shutting down", "timeout", timeout.String())
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
