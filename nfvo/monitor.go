@@ -31,6 +31,9 @@ func (o *Orchestrator) monitor(ctx context.Context) {
 		if err := o.refreshSlotTargets(ctx); err != nil && ctx.Err() == nil {
 			o.log.Warn("listing the instances with session slots failed", "err", err)
 		}
+		if err := o.refreshTelemetryTargets(ctx); err != nil && ctx.Err() == nil {
+			o.log.Warn("listing the instances to follow on telemetry failed", "err", err)
+		}
 	}
 }
 
@@ -63,6 +66,7 @@ func (o *Orchestrator) checkNS(ctx context.Context, nsID string) error {
 	for _, in := range insts {
 		byName[in.Name] = in
 	}
+	silent := o.silentInstances(nsID, o.now())
 	var failed []string
 	var cause string
 	err = o.store.Update(ctx, func(tx store.Tx) error {
@@ -87,6 +91,9 @@ func (o *Orchestrator) checkNS(ctx context.Context, nsID string) error {
 				// Only instances healthy before the VIM snapshot: a newer one
 				// may simply be missing from it.
 				reason := instanceFailure(v, byName)
+				if reason == "" {
+					reason = silent[v.ID]
+				}
 				if reason == "" {
 					continue
 				}

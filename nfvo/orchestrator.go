@@ -57,6 +57,10 @@ type Config struct {
 	// Metrics, when set, gives scaling policies on monitoring parameters
 	// their values (free-slots-ratio needs only Slots).
 	Metrics MetricSource
+	// Telemetry, when set, follows every healthy instance over gNMI (the
+	// monitor keeps its targets current); an instance that published and
+	// then went silent is healed.
+	Telemetry *vnfm.TelemetryCollector
 }
 
 // Orchestrator is the NFVO. Its methods are safe for concurrent use.

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/stitchnfv/stitch/internal/store"
+	sdktelemetry "github.com/stitchnfv/stitch/sdk/telemetry"
 	"github.com/stitchnfv/stitch/sfc"
 	"github.com/stitchnfv/stitch/sfc/ovn"
 	"github.com/stitchnfv/stitch/vim"
@@ -217,6 +218,10 @@ func allowRules(p *plan, profile string, callers []string, probes []netip.Prefix
 		if hc != nil && hc.Port > 0 && (hc.Type == "http" || hc.Type == "tcp") && len(probes) > 0 {
 			rules = append(rules, ovn.Rule{Protocol: "tcp", Port: uint16(hc.Port), FromCIDRs: slices.Clone(probes)})
 		}
+	}
+	if len(probes) > 0 {
+		// The VNFM's gNMI subscriptions come from the sites too.
+		rules = append(rules, ovn.Rule{Protocol: "tcp", Port: sdktelemetry.Port, FromCIDRs: slices.Clone(probes)})
 	}
 	return rules
 }

@@ -116,8 +116,9 @@ func TestDesiredWiringOfTheComplexService(t *testing.T) {
 			for _, g := range want.PortGroups {
 				for _, r := range g.Allow {
 					if len(r.FromCIDRs) > 0 {
-						if r.Port != 8080 || len(r.FromCIDRs) != 3 {
-							t.Errorf("group %s probe rule %+v: want tcp/8080 from the 3 access addresses", g.Name, r)
+						// Health checks (8080) and gNMI subscriptions (9339).
+						if (r.Port != 8080 && r.Port != 9339) || len(r.FromCIDRs) != 3 {
+							t.Errorf("group %s probe rule %+v: want tcp/8080 and 9339 from the 3 access addresses", g.Name, r)
 						}
 						continue
 					}

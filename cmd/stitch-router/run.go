@@ -27,13 +27,13 @@ func run(ctx context.Context, args, env []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return serve(ctx, opts, samplekit.NewLogger(stderr, opts.logLevel))
+	return serve(ctx, opts, env, samplekit.NewLogger(stderr, opts.logLevel))
 }
 
 // serve runs the router until ctx ends, then stops it: the API first (no
 // change arrives while the data plane goes), then the rebuilds, then the
 // data plane.
-func serve(ctx context.Context, opts options, log *slog.Logger) (err error) {
+func serve(ctx context.Context, opts options, env []string, log *slog.Logger) (err error) {
 	l, err := linkOf(opts.address)
 	if err != nil {
 		return err
@@ -60,6 +60,7 @@ func serve(ctx context.Context, opts options, log *slog.Logger) (err error) {
 	defer wg.Wait() // after cancel: the rebuilds end before the data plane stops
 	defer cancel()
 	wg.Go(func() { r.Run(ctx) })
+	wg.Go(func() { serveTelemetry(ctx, r, opts.address, env, log) })
 
 	srv := newServer(r, opts, log)
 	served := make(chan error, 1)

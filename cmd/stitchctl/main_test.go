@@ -244,6 +244,12 @@ func TestNsShowExplainsPlacement(t *testing.T) {
 		t.Errorf("ns policies after policy-set:\n%s", r.out)
 	}
 
+	r = e.ok(t, "ns", "telemetry", "ns-1")
+	if got := lines(r.out); len(got) != 3 || got[0] != "INSTANCE | PROFILE | CONNECTED | STATUS | LAST HEARD | METRICS | ERROR" ||
+		!strings.HasPrefix(got[1], "ns-1-fw-main-0 | fw | true | UP | ") || !strings.HasSuffix(got[1], " | requests=42 | -") {
+		t.Errorf("ns telemetry:\n%s", r.out)
+	}
+
 	r = e.ok(t, "ns", "list")
 	if got := lines(r.out); len(got) != 2 || got[0] != "ID | NAME | NSD | STATE | STATUS | VNFCS | OPERATION | CREATED" ||
 		!strings.HasPrefix(got[1], "ns-1 | web-1 | web:1.0 | INSTANTIATED | HEALTHY | 2 | op-") {

@@ -16,7 +16,7 @@ import (
 func (a *app) nsCmd() *cobra.Command {
 	cmd := groupCmd("ns", "Manage network service instances and run their lifecycle", "nsi")
 	cmd.AddCommand(a.nsCreateCmd(), a.nsListCmd(), a.nsShowCmd(), a.nsInstantiateCmd(), a.nsScaleCmd(),
-		a.nsHealCmd(), a.nsTerminateCmd(), a.nsDeleteCmd(), a.nsSlotsCmd(), a.nsRoutersCmd(), a.nsPoliciesCmd(), a.nsPolicySetCmd())
+		a.nsHealCmd(), a.nsTerminateCmd(), a.nsDeleteCmd(), a.nsSlotsCmd(), a.nsRoutersCmd(), a.nsPoliciesCmd(), a.nsPolicySetCmd(), a.nsTelemetryCmd())
 	return cmd
 }
 
@@ -202,6 +202,38 @@ func (a *app) nsPolicySetCmd() *cobra.Command {
 	f.IntVar(&minN, "min", 0, "fewest instances")
 	f.IntVar(&maxN, "max", 0, "most instances (0: the descriptor's bounds)")
 	return cmd
+}
+
+func (a *app) nsTelemetryCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "telemetry ID",
+		Short: "Show what stitch collects over gNMI from an NS instance's instances: connection, oper-status, last message, metrics",
+		Args:  cobra.ExactArgs(1),
+		RunE: action(func(cmd *cobra.Command, args []string) error {
+			reports, err := a.client.TelemetryReports(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return a.print(reports, func(w io.Writer) {
+				row(w, "INSTANCE", "PROFILE", "CONNECTED", "STATUS", "LAST HEARD", "METRICS", "ERROR")
+				for _, r := range reports {
+					heard := "-"
+					if !r.LastHeard.IsZero() {
+						heard = r.LastHeard.Format(time.RFC3339)
+					}
+					var metrics []string
+					for _, v := range r.Values {
+						name := v.Path
+						if len(v.IDs) > 0 {
+							name = strings.Join(v.IDs, ",")
+						}
+						metrics = append(metrics, fmt.Sprintf("%s=%g", name, v.Value))
+					}
+					row(w, r.Instance, r.Profile, fmt.Sprint(r.Connected), r.OperStatus, heard, strings.Join(metrics, " "), r.LastError)
+				}
+			})
+		}),
+	}
 }
 
 func (a *app) nsRoutersCmd() *cobra.Command {

@@ -112,9 +112,11 @@ func (d *Daemon) start(ctx context.Context, cfg config.Config) error {
 		d.InterDomain = node
 	}
 	collector := mgr.NewSlotCollector(slotsInterval)
+	telemetry := mgr.NewTelemetryCollector(vnfm.TelemetryOptions{})
 	bg, stop := context.WithCancel(context.Background())
 	d.stopBackground = stop
 	d.background.Go(func() { collector.Run(bg) })
+	d.background.Go(func() { telemetry.Run(bg) })
 	orch, err := nfvo.New(nfvo.Config{
 		Store:         d.store,
 		VNFM:          mgr,
@@ -126,6 +128,8 @@ func (d *Daemon) start(ctx context.Context, cfg config.Config) error {
 		Slots:         collector,
 		Router:        routerConfig(cfg),
 		Overflow:      overflowRoutes(d.InterDomain),
+		Telemetry:     telemetry,
+		Metrics:       telemetry,
 	})
 	if err != nil {
 		return err

@@ -2,19 +2,21 @@ package daemon
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stitchnfv/stitch/nfvo"
+	"github.com/stitchnfv/stitch/vnfm"
 )
 
 // TestHealOnFailedHealthChecks: an instance that still runs but stops
 // answering (SIGSTOP: its socket still accepts connections, nothing
-// answers) fails its health check failure-threshold times in a row, is
-// marked FAILED with the reason, the NS says DEGRADED, and an automatic
-// heal replaces it.
+// answers) fails its health check failure-threshold times in a row and
+// goes silent on telemetry; it is marked FAILED with the reason, the NS
+// says DEGRADED, and an automatic heal replaces it.
 func TestHealOnFailedHealthChecks(t *testing.T) {
 	cfg := testConfig(t)
 	_, c := startInProcess(t, cfg)
@@ -31,6 +33,25 @@ func TestHealOnFailedHealthChecks(t *testing.T) {
 	for _, v := range ns.Vnfcs {
 		if v.Profile == "backend" {
 			victim = v
+		}
+	}
+	// The VNFM follows it over gNMI: connected, UP, its declared metrics.
+	var report vnfm.TelemetryReport
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		reports, err := c.TelemetryReports(ctx, ns.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range reports {
+			if r.Instance == victim.ID {
+				report = r
+			}
+		}
+		if report.Connected && report.OperStatus == "UP" && hasValue(report, "requests") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("telemetry of %s never complete: %+v", victim.ID, report)
 		}
 	}
 	pids := processesWithEnv("STITCH_INSTANCE_ID", victim.ID)
@@ -64,7 +85,10 @@ func TestHealOnFailedHealthChecks(t *testing.T) {
 		t.Fatal("no automatic heal within 60 s of the instance hanging")
 	}
 	t.Logf("hung → heal started %s later: %q", heal.StartTime.Sub(stopped).Round(time.Millisecond), heal.Reason)
-	if !strings.Contains(heal.Reason, "failed its health check 3 times in a row") || !strings.Contains(heal.Reason, victim.ID) {
+	// Whichever sees it first: the health checks (3 × 2 s) or the
+	// telemetry's silence (5 s without even a heartbeat).
+	if !(strings.Contains(heal.Reason, "failed its health check 3 times in a row") || strings.Contains(heal.Reason, "silent on telemetry")) ||
+		!strings.Contains(heal.Reason, victim.ID) {
 		t.Errorf("heal reason %q", heal.Reason)
 	}
 	mustComplete(t, c, heal, nil)
@@ -80,4 +104,13 @@ func TestHealOnFailedHealthChecks(t *testing.T) {
 	if pids := processesWithEnv("STITCH_INSTANCE_ID", victim.ID); len(pids) != 0 {
 		t.Errorf("the hung instance's process is still there: %v", pids)
 	}
+}
+
+func hasValue(r vnfm.TelemetryReport, id string) bool {
+	for _, v := range r.Values {
+		if slices.Contains(v.IDs, id) {
+			return true
+		}
+	}
+	return false
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/stitchnfv/stitch/nfvo"
 	"github.com/stitchnfv/stitch/nfvo/api"
 	"github.com/stitchnfv/stitch/servicerouter/control"
+	"github.com/stitchnfv/stitch/vnfm"
 )
 
 // slottedNSD puts the sample back end, which has session slots, straight
@@ -105,6 +106,10 @@ func TestServiceRouterBalancesOnSlots(t *testing.T) {
 	if rows := nsRows(t, d, ns.ID); rows["Load_Balancer"] != 0 {
 		t.Errorf("the SAP is still an OVN load balancer: %v", rows)
 	}
+	// The VNFM follows the router over gNMI too, like any instance.
+	waitTelemetry(t, c, ns.ID, func(r vnfm.TelemetryReport) bool {
+		return r.Profile == "sr-api" && r.Connected && r.OperStatus == "UP"
+	})
 	edge := siteHTTP(d, "edge")
 	ids := slices.Sorted(maps.Keys(backends))
 	full, big, small := ids[0], ids[1], ids[2]
@@ -328,4 +333,23 @@ func logChassisOnFailure(t *testing.T, stateDir string) {
 		}
 		t.Logf("%s:\n%s", l, b)
 	}
+}
+
+// waitTelemetry waits until one of the NS's telemetry reports satisfies ok.
+func waitTelemetry(t *testing.T, c *api.Client, nsID string, ok func(vnfm.TelemetryReport) bool) {
+	t.Helper()
+	var last []vnfm.TelemetryReport
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		reports, err := c.TelemetryReports(context.Background(), nsID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range reports {
+			if ok(r) {
+				return
+			}
+		}
+		last = reports
+	}
+	t.Fatalf("no telemetry report as wanted in 20 s: %+v", last)
 }

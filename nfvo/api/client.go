@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/stitchnfv/stitch/nfvo"
+	"github.com/stitchnfv/stitch/vnfm"
 )
 
 // Client calls the northbound API. It implements Service, so code written
@@ -255,6 +256,12 @@ func (c *Client) SlotReports(ctx context.Context, id string) ([]nfvo.SlotReport,
 // ScalingPolicies evaluates the NS instance's scaling policies now.
 func (c *Client) ScalingPolicies(ctx context.Context, id string) ([]nfvo.PolicyStatus, error) {
 	return get[[]nfvo.PolicyStatus](ctx, c, item(pathNsInstances, id)+"/scaling_policies")
+}
+
+// TelemetryReports reads what the VNFM collects over gNMI from the NS
+// instance's instances.
+func (c *Client) TelemetryReports(ctx context.Context, id string) ([]vnfm.TelemetryReport, error) {
+	return get[[]vnfm.TelemetryReport](ctx, c, item(pathNsInstances, id)+"/telemetry")
 }
 
 // UpdatePolicy changes a scaling policy of a running NS instance.

@@ -20,6 +20,7 @@ func (s *server) nsInstanceRoutes() []route {
 		{http.MethodGet, item + "/slots", s.slotReports},
 		{http.MethodGet, item + "/routers", s.routers},
 		{http.MethodGet, item + "/scaling_policies", s.scalingPolicies},
+		{http.MethodGet, item + "/telemetry", s.telemetry},
 		{http.MethodPatch, item + "/scaling_policies/{policyId}", s.updatePolicy},
 		{http.MethodDelete, item, s.deleteNS},
 		{http.MethodPost, item + "/instantiate", lcmOperation(s.svc.Instantiate, bodyOptional)},
@@ -80,6 +81,14 @@ func (s *server) scalingPolicies(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeObject(w, r, http.StatusOK, policies)
+}
+
+func (s *server) telemetry(w http.ResponseWriter, r *http.Request) error {
+	reports, err := s.svc.TelemetryReports(r.Context(), r.PathValue("nsInstanceId"))
+	if err != nil {
+		return err
+	}
+	return writeObject(w, r, http.StatusOK, reports)
 }
 
 func (s *server) updatePolicy(w http.ResponseWriter, r *http.Request) error {

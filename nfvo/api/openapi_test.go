@@ -15,6 +15,7 @@ import (
 	"github.com/stitchnfv/stitch/nfvo"
 	"github.com/stitchnfv/stitch/nfvo/api/apitest"
 	"github.com/stitchnfv/stitch/servicerouter/control"
+	"github.com/stitchnfv/stitch/vnfm"
 )
 
 // openAPIDoc is the part of the OpenAPI document the tests check.
@@ -111,6 +112,9 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"DomainRoute":                          nfvo.DomainRoute{},
 		"RouterView":                           nfvo.RouterView{},
 		"PolicyStatus":                         nfvo.PolicyStatus{},
+		"TelemetryReport":                      vnfm.TelemetryReport{},
+		"TelemetryMetric":                      vnfm.TelemetryMetric{},
+		"TelemetryValue":                       vnfm.TelemetryValue{},
 		"PolicyUpdate":                         nfvo.PolicyUpdate{},
 		"Band":                                 descriptors.Band{},
 		"RouterServiceView":                    control.ServiceView{},
@@ -144,10 +148,14 @@ func jsonFields(t reflect.Type) []string {
 			continue
 		}
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		switch name {
-		case "-":
+		switch {
+		case name == "-":
 			continue
-		case "":
+		case name == "" && f.Anonymous && f.Type.Kind() == reflect.Struct:
+			// encoding/json promotes an embedded struct's fields.
+			out = append(out, jsonFields(f.Type)...)
+			continue
+		case name == "":
 			name = f.Name
 		}
 		out = append(out, name)

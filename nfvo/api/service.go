@@ -8,6 +8,7 @@ import (
 	"context"
 
 	"github.com/stitchnfv/stitch/nfvo"
+	"github.com/stitchnfv/stitch/vnfm"
 )
 
 // Service is what the API needs from the orchestrator; *nfvo.Orchestrator
@@ -36,6 +37,7 @@ type Service interface {
 	SlotReports(ctx context.Context, nsID string) ([]nfvo.SlotReport, error)
 	Routers(ctx context.Context, nsID string) ([]nfvo.RouterView, error)
 	ScalingPolicies(ctx context.Context, nsID string) ([]nfvo.PolicyStatus, error)
+	TelemetryReports(ctx context.Context, nsID string) ([]vnfm.TelemetryReport, error)
 	UpdatePolicy(ctx context.Context, nsID, policyID string, upd nfvo.PolicyUpdate) (nfvo.PolicyStatus, error)
 	GetOp(ctx context.Context, id string) (nfvo.LcmOpOcc, error)
 	RetryOp(ctx context.Context, id string) (nfvo.LcmOpOcc, error)

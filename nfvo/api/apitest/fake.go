@@ -29,6 +29,7 @@ import (
 	"github.com/stitchnfv/stitch/descriptors"
 	"github.com/stitchnfv/stitch/nfvo"
 	"github.com/stitchnfv/stitch/servicerouter/control"
+	"github.com/stitchnfv/stitch/vnfm"
 )
 
 // PlanStep is one transition of a scripted operation occurrence: reading
@@ -426,6 +427,26 @@ func (f *Fake) ListNS(context.Context) ([]nfvo.NsInstance, error) {
 }
 
 // GetNS implements the Service.
+// TelemetryReports reports every instance of the NS connected, UP, with
+// one requests value.
+func (f *Fake) TelemetryReports(_ context.Context, id string) ([]vnfm.TelemetryReport, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("TelemetryReports"); err != nil {
+		return nil, err
+	}
+	if _, ok := f.ns[id]; !ok {
+		return nil, fmt.Errorf("NS instance %q: %w", id, nfvo.ErrNotFound)
+	}
+	out := []vnfm.TelemetryReport{}
+	for _, v := range f.vnfcs[id] {
+		out = append(out, vnfm.TelemetryReport{TelemetryTarget: vnfm.TelemetryTarget{Instance: v.ID, NS: id, Profile: v.Profile, Site: v.Site},
+			Connected: true, Synced: true, OperStatus: "UP", LastHeard: f.clock.Add(-time.Second), Updates: 3,
+			Values: []vnfm.TelemetryValue{{Path: "requests", IDs: []string{"requests"}, Value: 42, Timestamp: f.clock.Add(-2 * time.Second), Received: f.clock.Add(-time.Second)}}})
+	}
+	return out, nil
+}
+
 // ScalingPolicies reports one free-slots-ratio policy per NS instance
 // with instances, on its first constituent, with its run-time changes.
 func (f *Fake) ScalingPolicies(_ context.Context, id string) ([]nfvo.PolicyStatus, error) {
