@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/stitchnfv/stitch/internal/samplekit"
-	"github.com/stitchnfv/stitch/servicerouter"
 	sdktelemetry "github.com/stitchnfv/stitch/sdk/telemetry"
+	"github.com/stitchnfv/stitch/servicerouter"
 	"github.com/stitchnfv/stitch/telemetry"
 )
 
