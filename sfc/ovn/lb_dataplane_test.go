@@ -174,7 +174,16 @@ func TestDataplaneLoadBalancerVIPOnClientSwitch(t *testing.T) {
 	all.LoadBalancers[0].Routers = []string{"r"}
 	render(t, c, nsL, all)
 	env.NBCtl(t, "--wait=hv", "--timeout=10", "sync")
-	if got := spread(connections); len(got) != 2 || got[lbBe0.name] == 0 || got[lbBe1.name] == 0 {
+	// hv sync says the chassis took the change; its datapath flows for
+	// the old backend set may still serve a few connections: poll.
+	var got map[string]int
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		got = spread(connections)
+		if len(got) == 2 && got[lbBe0.name] > 0 && got[lbBe1.name] > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(got) != 2 || got[lbBe0.name] == 0 || got[lbBe1.name] == 0 {
 		t.Errorf("load balancer on all switches and the router: connections per backend %v, want be0 and be1", got)
 	}
 	checkOpen("with the load balancer everywhere", lbBe0.name)
