@@ -76,13 +76,31 @@ func (o *Orchestrator) probeInstances(ctx context.Context, now time.Time) error 
 func (o *Orchestrator) dueProbes(ctx context.Context, now time.Time) ([]probe, error) {
 	var out []probe
 	live := map[string]bool{}
-	err := o.store.View(ctx, func(tx store.Tx) error {
+	idle := func(ns NsInstance) bool { return ns.State == NsInstantiated && ns.CurrentOp == "" }
+	err := o.eachHealthy(ctx, idle, func(ns NsInstance, p *plan, v Vnfc) {
+		hc := healthCheckOf(p, v)
+		if hc == nil || (hc.Type != "http" && hc.Type != "tcp") {
+			return
+		}
+		live[v.ID] = true
+		if o.probeDue(v.ID, hc, now) {
+			out = append(out, probe{nsID: ns.ID, v: v, hc: hc})
+		}
+	})
+	o.prober.forgetOthers(live)
+	return out, err
+}
+
+// eachHealthy calls fn for every healthy instance of the NS instances
+// keep accepts, with the NS's plan, in one read of the store.
+func (o *Orchestrator) eachHealthy(ctx context.Context, keep func(NsInstance) bool, fn func(NsInstance, *plan, Vnfc)) error {
+	return o.store.View(ctx, func(tx store.Tx) error {
 		nss, err := store.ListJSON[NsInstance](tx, bucketNS, "")
 		if err != nil {
 			return err
 		}
 		for _, ns := range nss {
-			if ns.State != NsInstantiated || ns.CurrentOp != "" {
+			if !keep(ns) {
 				continue
 			}
 			p, err := o.planOf(tx, ns, ns.FlavourID)
@@ -94,23 +112,13 @@ func (o *Orchestrator) dueProbes(ctx context.Context, now time.Time) ([]probe, e
 				return err
 			}
 			for _, v := range vnfcs {
-				if v.State != VnfcHealthy {
-					continue
-				}
-				hc := healthCheckOf(p, v)
-				if hc == nil || (hc.Type != "http" && hc.Type != "tcp") {
-					continue
-				}
-				live[v.ID] = true
-				if o.probeDue(v.ID, hc, now) {
-					out = append(out, probe{nsID: ns.ID, v: v, hc: hc})
+				if v.State == VnfcHealthy {
+					fn(ns, p, v)
 				}
 			}
 		}
 		return nil
 	})
-	o.prober.forgetOthers(live)
-	return out, err
 }
 
 func healthCheckOf(p *plan, v Vnfc) *descriptors.HealthCheck {

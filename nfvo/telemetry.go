@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/stitchnfv/stitch/internal/store"
 	sdktelemetry "github.com/stitchnfv/stitch/sdk/telemetry"
 	"github.com/stitchnfv/stitch/vnfm"
 )
@@ -22,30 +21,11 @@ func (o *Orchestrator) refreshTelemetryTargets(ctx context.Context) error {
 		return nil
 	}
 	var targets []vnfm.TelemetryTarget
-	err := o.store.View(ctx, func(tx store.Tx) error {
-		nss, err := store.ListJSON[NsInstance](tx, bucketNS, "")
-		if err != nil {
-			return err
+	wanted := func(ns NsInstance) bool { return ns.Desired.Instantiated }
+	err := o.eachHealthy(ctx, wanted, func(_ NsInstance, p *plan, v Vnfc) {
+		if t, ok := telemetryTarget(p, v); ok {
+			targets = append(targets, t)
 		}
-		for _, ns := range nss {
-			if !ns.Desired.Instantiated {
-				continue
-			}
-			p, err := o.planOf(tx, ns, ns.FlavourID)
-			if err != nil {
-				continue // reported by the reconciler
-			}
-			vnfcs, err := listVnfcs(tx, ns.ID)
-			if err != nil {
-				return err
-			}
-			for _, v := range vnfcs {
-				if t, ok := telemetryTarget(p, v); ok && v.State == VnfcHealthy {
-					targets = append(targets, t)
-				}
-			}
-		}
-		return nil
 	})
 	if err != nil {
 		return err
