@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/stitchnfv/stitch/descriptors"
@@ -27,28 +28,24 @@ type MetricSource interface {
 // the reason) when a policy's condition has held for its duration, outside
 // its cooldown and within its instance bounds.
 func (o *Orchestrator) RunAutoscaler(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	paced(ctx, interval, func() {
 		nss, err := o.ListNS(ctx)
 		if err != nil {
 			o.log.Warn("autoscaler: listing NS instances", "err", err)
-			continue
+			return
 		}
 		for _, ns := range nss {
 			if ns.State != NsInstantiated || ns.CurrentOp != "" || !ns.Desired.Instantiated {
 				continue
 			}
+			if p := o.plans.get(planKey(ns, ns.FlavourID)); p != nil && len(p.df.ScalingPolicies) == 0 {
+				continue // nothing to evaluate, known without reading the store again
+			}
 			if err := o.autoscale(ctx, ns.ID); err != nil && ctx.Err() == nil {
 				o.log.Warn("autoscaler", "ns", ns.ID, "err", err)
 			}
 		}
-	}
+	})
 }
 
 // autoscale acts on the first policy of an NS instance that asks for a
@@ -96,7 +93,6 @@ func (o *Orchestrator) evaluatePolicies(ctx context.Context, nsID string, now ti
 	var ns NsInstance
 	var p *plan
 	var vnfcs []Vnfc
-	var ops []LcmOpOcc
 	err := o.store.View(ctx, func(tx store.Tx) error {
 		var err error
 		if ns, err = getNS(tx, nsID); err != nil {
@@ -105,23 +101,18 @@ func (o *Orchestrator) evaluatePolicies(ctx context.Context, nsID string, now ti
 		if !ns.Desired.Instantiated {
 			return nil
 		}
-		if p, err = o.planOf(tx, ns, ns.FlavourID); err != nil {
+		if p, err = o.planOf(tx, ns, ns.FlavourID); err != nil || len(p.df.ScalingPolicies) == 0 {
 			return err
 		}
-		if vnfcs, err = listVnfcs(tx, nsID); err != nil {
-			return err
-		}
-		all, err := store.ListJSON[LcmOpOcc](tx, bucketOp, "")
-		for _, op := range all {
-			if op.NsInstanceID == nsID && op.LcmOperationType == OpScale {
-				ops = append(ops, op)
-			}
-		}
+		vnfcs, err = listVnfcs(tx, nsID)
 		return err
 	})
-	if err != nil || p == nil {
+	if err != nil || p == nil || len(p.df.ScalingPolicies) == 0 {
 		return []PolicyStatus{}, nil, err
 	}
+	// The operations are read only when a policy's cooldown matters: the
+	// bucket holds every NS's operations.
+	ops := sync.OnceValues(func() ([]LcmOpOcc, error) { return o.scaleOps(ctx, nsID) })
 	reports := o.slotReportsByVnfc(nsID)
 	out := make([]PolicyStatus, 0, len(p.df.ScalingPolicies))
 	var fire *firing
@@ -171,7 +162,7 @@ func (o *Orchestrator) judge(sp descriptors.ScalingPolicy, st PolicyStatus, v fl
 
 // decide applies bounds, the hold duration and the cooldown to a policy's
 // push, fills its verdict and returns it when it fires.
-func (o *Orchestrator) decide(nsID string, st *PolicyStatus, dir int, why string, ops []LcmOpOcc, p *plan, ns NsInstance, now time.Time) *firing {
+func (o *Orchestrator) decide(nsID string, st *PolicyStatus, dir int, why string, ops func() ([]LcmOpOcc, error), p *plan, ns NsInstance, now time.Time) *firing {
 	switch {
 	case dir > 0 && st.MaxInstances > 0 && st.Instances >= st.MaxInstances:
 		dir, why = 0, why+fmt.Sprintf("; at its maximum of %d instances", st.MaxInstances)
@@ -192,12 +183,31 @@ func (o *Orchestrator) decide(nsID string, st *PolicyStatus, dir int, why string
 		st.Verdict = fmt.Sprintf("%s in %s if it holds (%s)", verb, wait.Round(time.Millisecond), why)
 		return nil
 	}
-	if left := lastScale(ops, st.VnfProfileID).Add(st.Cooldown.Std()).Sub(now); left > 0 {
+	scales, err := ops()
+	if err != nil {
+		st.Verdict = fmt.Sprintf("%s, once the operations can be read (%v)", verb, err)
+		return nil
+	}
+	if left := lastScale(scales, st.VnfProfileID).Add(st.Cooldown.Std()).Sub(now); left > 0 {
 		st.Verdict = fmt.Sprintf("%s after the cooldown, %s left (%s)", verb, left.Round(time.Millisecond), why)
 		return nil
 	}
 	st.Verdict = fmt.Sprintf("%s now (%s)", verb, why)
 	return &firing{dir: dir, reason: fmt.Sprintf("policy %s: %s for %s", st.ID, why, held.Round(time.Millisecond))}
+}
+
+// scaleOps lists an NS instance's SCALE operations.
+func (o *Orchestrator) scaleOps(ctx context.Context, nsID string) (out []LcmOpOcc, err error) {
+	err = o.store.View(ctx, func(tx store.Tx) error {
+		all, err := store.ListJSON[LcmOpOcc](tx, bucketOp, "")
+		for _, op := range all {
+			if op.NsInstanceID == nsID && op.LcmOperationType == OpScale {
+				out = append(out, op)
+			}
+		}
+		return err
+	})
+	return out, err
 }
 
 // withinAspect reports whether one step of the policy's aspect stays

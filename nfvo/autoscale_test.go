@@ -50,14 +50,16 @@ func TestDecideHoldsCooldownAndBounds(t *testing.T) {
 			Instances: instances, Duration: descriptors.Duration(2 * time.Second), Cooldown: descriptors.Duration(30 * time.Second)}
 	}
 	params, _ := json.Marshal(ScaleRequest{ScaleVnfData: ScaleVnfData{VnfProfileID: "backend"}})
-	recent := []LcmOpOcc{{OperationState: OpCompleted, StateEnteredTime: t0.Add(-10 * time.Second), OperationParams: params}}
+	recentOps := []LcmOpOcc{{OperationState: OpCompleted, StateEnteredTime: t0.Add(-10 * time.Second), OperationParams: params}}
+	recent := func() ([]LcmOpOcc, error) { return recentOps, nil }
+	none := func() ([]LcmOpOcc, error) { return nil, nil }
 
 	st := status(3)
-	if f := o.decide(ns.ID, st, 1, "low", nil, p, ns, t0); f != nil || !strings.Contains(st.Verdict, "scale out in 2s") {
+	if f := o.decide(ns.ID, st, 1, "low", none, p, ns, t0); f != nil || !strings.Contains(st.Verdict, "scale out in 2s") {
 		t.Fatalf("at once: %+v, verdict %q", f, st.Verdict)
 	}
 	st = status(3)
-	if f := o.decide(ns.ID, st, 1, "low", nil, p, ns, t0.Add(2*time.Second)); f == nil || f.dir != 1 || !strings.Contains(f.reason, "policy p: low for 2s") {
+	if f := o.decide(ns.ID, st, 1, "low", none, p, ns, t0.Add(2*time.Second)); f == nil || f.dir != 1 || !strings.Contains(f.reason, "policy p: low for 2s") {
 		t.Fatalf("after the duration: %+v, verdict %q", f, st.Verdict)
 	}
 	st = status(3)
@@ -65,16 +67,16 @@ func TestDecideHoldsCooldownAndBounds(t *testing.T) {
 		t.Fatalf("within the cooldown: %+v, verdict %q", f, st.Verdict)
 	}
 	st = status(5)
-	if f := o.decide(ns.ID, st, 1, "low", nil, p, ns, t0.Add(4*time.Second)); f != nil || !strings.Contains(st.Verdict, "at its maximum of 5") {
+	if f := o.decide(ns.ID, st, 1, "low", none, p, ns, t0.Add(4*time.Second)); f != nil || !strings.Contains(st.Verdict, "at its maximum of 5") {
 		t.Fatalf("at the maximum: %+v, verdict %q", f, st.Verdict)
 	}
 	// The hold was dropped at the maximum: a push starts over.
 	st = status(3)
-	if f := o.decide(ns.ID, st, 1, "low", nil, p, ns, t0.Add(5*time.Second)); f != nil {
+	if f := o.decide(ns.ID, st, 1, "low", none, p, ns, t0.Add(5*time.Second)); f != nil {
 		t.Fatalf("a push that was interrupted fired at once: %+v", f)
 	}
 	st = status(1)
-	if f := o.decide(ns.ID, st, -1, "high", nil, p, ns, t0.Add(9*time.Second)); f != nil || !strings.Contains(st.Verdict, "at its minimum of 1") {
+	if f := o.decide(ns.ID, st, -1, "high", none, p, ns, t0.Add(9*time.Second)); f != nil || !strings.Contains(st.Verdict, "at its minimum of 1") {
 		t.Fatalf("at the minimum: %+v, verdict %q", f, st.Verdict)
 	}
 }

@@ -40,6 +40,7 @@ func invalid(err error) error {
 // Onboarding the same version again with the same content is a no-op; with
 // other content it is a conflict.
 func (o *Orchestrator) OnboardVNFD(ctx context.Context, doc []byte) (VnfdInfo, error) {
+	defer o.plans.clear()
 	d, warns, err := descriptors.Parse(doc)
 	if err != nil {
 		return VnfdInfo{}, fmt.Errorf("%w: %w", ErrInvalid, err)
@@ -79,6 +80,7 @@ func (o *Orchestrator) OnboardVNFD(ctx context.Context, doc []byte) (VnfdInfo, e
 // OnboardNSD validates one NSD document against the onboarded VNFDs and
 // stores it as a new version.
 func (o *Orchestrator) OnboardNSD(ctx context.Context, doc []byte) (NsdInfo, error) {
+	defer o.plans.clear()
 	d, warns, err := descriptors.Parse(doc)
 	if err != nil {
 		return NsdInfo{}, fmt.Errorf("%w: %w", ErrInvalid, err)
@@ -233,6 +235,7 @@ func (o *Orchestrator) GetNSD(ctx context.Context, ref string) (out NsdInfo, err
 // DeleteVNFD removes one VNFD version (the latest when none is given). A
 // VNFD that an NSD lists or an NS instance runs cannot be deleted.
 func (o *Orchestrator) DeleteVNFD(ctx context.Context, ref string) error {
+	defer o.plans.clear()
 	return o.store.Update(ctx, func(tx store.Tx) error {
 		v, err := getVNFD(tx, ref)
 		if err != nil {
@@ -270,6 +273,7 @@ func (v VnfdInfo) isOnlyVersion(tx store.Tx) bool {
 // DeleteNSD removes one NSD version; one an NS instance uses cannot be
 // deleted.
 func (o *Orchestrator) DeleteNSD(ctx context.Context, ref string) error {
+	defer o.plans.clear()
 	return o.store.Update(ctx, func(tx store.Tx) error {
 		n, err := getNSD(tx, ref)
 		if err != nil {

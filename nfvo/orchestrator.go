@@ -76,6 +76,7 @@ type Orchestrator struct {
 
 	scaler scaler
 	prober prober
+	plans  planCache
 	// changed wakes the announcer when an operation starts or ends: a
 	// terminate withdraws the NS's services at once, a completed
 	// instantiate announces them without waiting for the next poll.

@@ -2,6 +2,10 @@ package nfvo
 
 import (
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
 
 	"github.com/stitchnfv/stitch/descriptors"
 	"github.com/stitchnfv/stitch/internal/store"
@@ -136,8 +140,16 @@ func (p *plan) scaled(cur map[string]int, d ScaleVnfData) (map[string]int, error
 }
 
 // planOf loads an NS instance's plan with the constituents stitch adds:
-// the service routers (RouterConfig).
+// the service routers (RouterConfig). Plans are cached by what they are
+// made of — the NSD version, the flavour and the pinned VNFD versions —
+// since the periodic walks (autoscaler, probes, routers) read every NS's
+// plan several times a second and decoding descriptors dominates them;
+// a cached plan is shared and must not be modified.
 func (o *Orchestrator) planOf(tx store.Tx, ns NsInstance, flavourID string) (*plan, error) {
+	key := planKey(ns, flavourID)
+	if p := o.plans.get(key); p != nil {
+		return p, nil
+	}
 	p, err := loadPlan(tx, ns, flavourID)
 	if err != nil {
 		return nil, err
@@ -145,5 +157,44 @@ func (o *Orchestrator) planOf(tx store.Tx, ns NsInstance, flavourID string) (*pl
 	if err := o.addRouters(p); err != nil {
 		return nil, err
 	}
+	o.plans.put(key, p)
 	return p, nil
+}
+
+func planKey(ns NsInstance, flavourID string) string {
+	var b strings.Builder
+	b.WriteString(ns.NsdID + ":" + ns.NsdVersion + "/" + flavourID)
+	for _, id := range slices.Sorted(maps.Keys(ns.VnfdVersions)) {
+		b.WriteString("/" + id + ":" + ns.VnfdVersions[id])
+	}
+	return b.String()
+}
+
+// planCache holds decoded plans; the catalog empties it whenever a
+// descriptor is onboarded or deleted (a version could be deleted and
+// onboarded again with other content).
+type planCache struct {
+	mu sync.Mutex
+	m  map[string]*plan
+}
+
+func (c *planCache) get(key string) *plan {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[key]
+}
+
+func (c *planCache) put(key string, p *plan) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]*plan{}
+	}
+	c.m[key] = p
+}
+
+func (c *planCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = nil
 }

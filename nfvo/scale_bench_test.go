@@ -159,3 +159,85 @@ func seedInstantiated(ctx context.Context, st store.Store, ns NsInstance) error 
 		return nil
 	})
 }
+
+// BenchmarkBackgroundWith1000Instances measures one pass of each periodic
+// walk over every NS instance — the autoscaler's evaluation (every 250 ms),
+// the health-probe scheduling and the service-router targets (each second
+// and every 200 ms) — with 1,000 instantiated NS instances, side by side
+// with listing them all. A pass must stay well under its period.
+//
+//	go test -run NONE -bench BackgroundWith1000 -benchtime 20x ./nfvo/
+func BenchmarkBackgroundWith1000Instances(b *testing.B) {
+	const n = 1000
+	ctx := context.Background()
+	dir := b.TempDir()
+	st, err := store.Open(filepath.Join(dir, "stitch.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	mgr, err := vnfm.New(nil, dir, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	o, err := New(Config{Store: st, VNFM: mgr, Router: &RouterConfig{Program: "stitch-router"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	onboardExampleFiles(b, o)
+	for i := range n {
+		ns, err := o.CreateNS(ctx, CreateNsRequest{NsdID: "complex-service", Name: fmt.Sprintf("ns-%d", i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := seedInstantiated(ctx, st, ns); err != nil {
+			b.Fatal(err)
+		}
+	}
+	all, err := o.ListNS(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	walks := []struct {
+		name string
+		pass func() error
+	}{
+		{"list", func() error { _, err := o.ListNS(ctx); return err }},
+		{"autoscaler", func() error {
+			nss, err := o.ListNS(ctx) // what RunAutoscaler does each tick
+			for _, ns := range nss {
+				if p := o.plans.get(planKey(ns, ns.FlavourID)); p != nil && len(p.df.ScalingPolicies) == 0 {
+					continue
+				}
+				if _, _, err := o.evaluatePolicies(ctx, ns.ID, time.Now()); err != nil {
+					return err
+				}
+			}
+			return err
+		}},
+		{"probes", func() error { _, err := o.dueProbes(ctx, time.Now()); return err }},
+		{"router-targets", func() error {
+			for _, ns := range all {
+				if _, err := o.routerTargets(ctx, ns.ID); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+	}
+	times := map[string][]time.Duration{}
+	b.ResetTimer()
+	for range b.N {
+		for _, w := range walks {
+			start := time.Now()
+			if err := w.pass(); err != nil {
+				b.Fatal(err)
+			}
+			times[w.name] = append(times[w.name], time.Since(start))
+		}
+	}
+	b.StopTimer()
+	for _, w := range walks {
+		b.ReportMetric(pct(times[w.name], 50), w.name+"-p50-ms")
+	}
+}
