@@ -21,6 +21,7 @@ import (
 	"github.com/stitchnfv/stitch/nfvo"
 	"github.com/stitchnfv/stitch/nfvo/api"
 	"github.com/stitchnfv/stitch/vim/local"
+	"github.com/stitchnfv/stitch/vnfm"
 	"sigs.k8s.io/yaml"
 )
 
@@ -119,6 +120,9 @@ func (d *demo) steps(ctx context.Context, examples string, requests int) error {
 		return err
 	}
 	if err := d.routers(ctx, ns); err != nil {
+		return err
+	}
+	if err := d.operations(ctx, ns); err != nil {
 		return err
 	}
 	d.say("terminating")
@@ -285,6 +289,51 @@ func (d *demo) routers(ctx context.Context, ns nfvo.NsInstance) error {
 		}
 	}
 	return w.Flush()
+}
+
+// operations shows what keeps the service running: the VNFM's gNMI
+// subscriptions to every instance and the scaling policies' verdicts.
+func (d *demo) operations(ctx context.Context, ns nfvo.NsInstance) error {
+	d.say("telemetry: what stitch follows over gNMI (GET /nslcm/v1/ns_instances/%s/telemetry)", ns.ID)
+	var reports []vnfm.TelemetryReport
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		var err error
+		if reports, err = d.client.TelemetryReports(ctx, ns.ID); err != nil {
+			return err
+		}
+		up := 0
+		for _, r := range reports {
+			if r.OperStatus == "UP" {
+				up++
+			}
+		}
+		if (len(reports) > 0 && up == len(reports)) || time.Now().After(deadline) {
+			break
+		}
+	}
+	w := tabwriter.NewWriter(d.out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "INSTANCE\tSTATUS\tMETRICS")
+	for _, r := range reports {
+		var metrics []string
+		for _, v := range r.Values {
+			if len(v.IDs) > 0 {
+				metrics = append(metrics, fmt.Sprintf("%s=%g", strings.Join(v.IDs, ","), v.Value))
+			}
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\n", r.Instance, r.OperStatus, strings.Join(metrics, " "))
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	policies, err := d.client.ScalingPolicies(ctx, ns.ID)
+	if err != nil {
+		return err
+	}
+	d.say("scaling policies (GET /nslcm/v1/ns_instances/%s/scaling_policies)", ns.ID)
+	for _, p := range policies {
+		fmt.Fprintf(d.out, "  %s on %s (%d instances): %s\n", p.ID, p.VnfProfileID, p.Instances, p.Verdict)
+	}
+	return nil
 }
 
 func (d *demo) startDaemon(ctx context.Context) error {
