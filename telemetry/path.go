@@ -140,7 +140,7 @@ func (p Path) String() string {
 	var b strings.Builder
 	for _, e := range p {
 		b.WriteByte('/')
-		writeEscaped(&b, e.Name, "/[]\\")
+		writeEscaped(&b, e.Name, "/[]=\\")
 		if len(e.Keys) == 0 {
 			continue
 		}

@@ -66,3 +66,31 @@ func TestMatches(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParsePath: a path that parses prints as a string that parses to the
+// same path, and printing is stable; nothing panics.
+//
+//	go test -run '^$' -fuzz FuzzParsePath ./telemetry/
+func FuzzParsePath(f *testing.F) {
+	for _, seed := range []string{
+		"/", "/a/b/c", "/services/service[name=web]/instances/instance[id=i1]/state/available-slots",
+		"/interfaces/interface[name=Ethernet1/1]/state/counters/in-octets", `/a[k=v\]w]/b`, "/a[k1=1][k2=2]", "a/b",
+		"/a[", "/a[k]", "/a[=v]", `/a\`, "//", "/a/*/c", "/a/.../d", "/a[k=*]",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParsePath(s)
+		if err != nil {
+			return
+		}
+		printed := p.String()
+		again, err := ParsePath(printed)
+		if err != nil {
+			t.Fatalf("%q parsed, printed as %q, which does not parse: %v", s, printed, err)
+		}
+		if again.String() != printed {
+			t.Fatalf("%q → %q → %q: printing is not stable", s, printed, again.String())
+		}
+	})
+}
