@@ -2,8 +2,8 @@ package control
 
 import (
 	"net/http"
-	"net/netip"
 	"net/http/httptest"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
