@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stitchnfv/stitch/internal/config"
 	"github.com/stitchnfv/stitch/nfvo"
 	"github.com/stitchnfv/stitch/nfvo/api"
 	"github.com/stitchnfv/stitch/servicerouter/control"
@@ -72,7 +73,18 @@ const slottedSAP = "http://10.30.0.100:8080"
 // keeps its instance while the instance set changes, and with no free
 // slot anywhere a new session is refused with a TCP RST.
 func TestServiceRouterBalancesOnSlots(t *testing.T) {
+	testServiceRouter(t, config.RouterNative)
+}
+
+// TestServiceRouterUserspace runs the same with the router's userspace
+// path (AF_PACKET), where XDP cannot be attached.
+func TestServiceRouterUserspace(t *testing.T) {
+	testServiceRouter(t, config.RouterUserspace)
+}
+
+func testServiceRouter(t *testing.T, mode string) {
 	cfg := ovnTestConfig(t)
+	cfg.ServiceRouter.Mode = mode
 	d, c := startInProcess(t, cfg)
 	t.Cleanup(func() { logChassisOnFailure(t, cfg.StateDir) })
 	ctx := context.Background()
