@@ -8,10 +8,11 @@
 //
 //   - wire: the messages, their protobuf encoding and stream framing.
 //   - rib: Adj-RIB-In, Loc-RIB, Adj-RIB-Out, best-path selection, origin
-//     signature checks and per-peer export policy.
+//     signature checks, retraction tombstones and per-peer export policy.
 //   - damping: route flap damping (RFC 2439 with RIPE-580 thresholds).
 //   - fsm: the protocol as a pure state machine (sessions, timers, MRAI,
-//     graceful restart, max-routes), driven by inputs and the current time.
+//     graceful restart, max-routes, origin-signed retractions), driven by
+//     inputs and the current time.
 //   - sim: a deterministic discrete-event simulator wiring many fsm
 //     instances together with link latencies.
 //

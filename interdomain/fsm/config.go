@@ -82,6 +82,14 @@ type Config struct {
 	DisableGhostFlushing bool
 	// MaxMessageSize bounds the UPDATEs we build; wire.MaxMessageSize if 0.
 	MaxMessageSize int
+	// DisableRetractions makes Withdraw send plain withdrawals only, as an
+	// origin of the first protocol version did, without a signed
+	// retraction (see retract.go). Retractions received are still applied
+	// and flooded. For comparisons and for tests of path exploration.
+	DisableRetractions bool
+	// TombstoneTTL is how long retractions are remembered to refuse
+	// retracted routes still in flight; rib.DefaultTombstoneTTL if zero.
+	TombstoneTTL time.Duration
 }
 
 // Errors returned to the caller for misuse (never for a peer's mistakes,

@@ -46,6 +46,18 @@
 // from about 70 s to about 0.1 s to converge after a withdrawal (see the
 // sim package's BenchmarkConvergence).
 //
+// Ghost flushing shortens path exploration; retractions remove it. A local
+// service is originated with an epoch (the clock, strictly increasing),
+// signed with the route; Withdraw sends, with the withdrawal, a retraction of
+// that epoch signed with the domain's key. A domain that receives a
+// retraction newer than what it remembers verifies it, drops every path to
+// that origin and epoch from every peer at once, remembers it (a tombstone
+// refusing retracted routes still in flight) and floods it on at once to its
+// other established peers in the same UPDATE as the withdrawals it causes.
+// After an origin's withdrawal no domain selects a new path to it, so there
+// is no transient forwarding loop; the 50-domain random graph converges in
+// one flood (see retract.go).
+//
 // Flap damping (package damping) applies per peer and service to what
 // peers announce; local services are rate-limited instead.
 package fsm

@@ -9,11 +9,11 @@ import (
 	"github.com/stitchnfv/stitch/interdomain/wire"
 )
 
-// flush sends what is due to every established peer: withdrawals always,
-// announcements when the peer's MRAI allows.
+// flush sends what is due to every established peer: retractions and
+// withdrawals always, announcements when the peer's MRAI allows.
 func (s *Speaker) flush(now time.Time) {
 	for _, id := range s.order {
-		if p := s.peers[id]; p.state == Established && len(p.dirty) > 0 {
+		if p := s.peers[id]; p.state == Established && (len(p.dirty) > 0 || len(p.retract) > 0) {
 			s.flushPeer(now, p, false)
 		}
 	}
@@ -26,7 +26,10 @@ func (s *Speaker) flush(now time.Time) {
 func (s *Speaker) flushPeer(now time.Time, p *session, force bool) {
 	id := p.cfg.ID
 	mayAnnounce := force || !now.Before(p.mraiAt)
-	var u wire.Update
+	// Retractions go in the same UPDATE as the withdrawals they cause,
+	// ahead of them.
+	u := wire.Update{Retract: p.retract}
+	p.retract = nil
 	for _, svc := range slices.Sorted(maps.Keys(p.dirty)) {
 		want, ok := s.rib.Export(id, p.cfg.Export, svc)
 		sent, was := s.rib.Sent(id, svc)

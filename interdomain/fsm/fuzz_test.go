@@ -20,8 +20,13 @@ func FuzzReceive(f *testing.F) {
 	if err := wire.Sign(&r, testKey("B")); err != nil {
 		f.Fatal(err)
 	}
+	rt := wire.Retraction{Service: "s", Origin: "B", Epoch: 1}
+	if err := wire.SignRetraction(&rt, testKey("B")); err != nil {
+		f.Fatal(err)
+	}
 	for _, m := range []wire.Message{
 		wire.Update{Announce: []wire.Route{r}}, wire.Keepalive{}, wire.RouteRefresh{},
+		wire.Update{Withdraw: []string{"s"}, Retract: []wire.Retraction{rt}},
 		wire.Update{Withdraw: []string{"s"}}, wire.EndOfRIB{}, wire.Notification{Code: wire.CodeCease},
 	} {
 		b, err := wire.AppendFrame(nil, m)

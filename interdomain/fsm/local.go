@@ -54,9 +54,18 @@ func (s *Speaker) Announce(now time.Time, svc LocalService) error {
 			l.pending, l.slots = true, r.Slots
 			return nil
 		}
-		r.Signature = l.route.Signature // slots are not signed
-	} else if err := wire.Sign(&r, s.cfg.Key); err != nil {
-		return fmt.Errorf("announce %q: %w", svc.Name, err)
+		r.Epoch, r.Signature = l.route.Epoch, l.route.Signature // slots are not signed
+	} else {
+		// The epoch is kept while we originate the service, whatever
+		// changes; a new one starts after a withdrawal.
+		if l != nil {
+			r.Epoch = l.route.Epoch
+		} else {
+			r.Epoch = s.nextEpoch(now, 0)
+		}
+		if err := wire.Sign(&r, s.cfg.Key); err != nil {
+			return fmt.Errorf("announce %q: %w", svc.Name, err)
+		}
 	}
 	s.locals[svc.Name] = &local{route: r, appliedAt: now}
 	if c := s.rib.Originate(r); c != nil {
@@ -67,16 +76,41 @@ func (s *Speaker) Announce(now time.Time, svc LocalService) error {
 }
 
 // Withdraw stops originating a local service; the withdrawal goes out at
-// once.
+// once, with a retraction of the service's epoch signed by us (unless
+// DisableRetractions), so that every domain drops every path to it at once.
 func (s *Speaker) Withdraw(now time.Time, name string) {
-	if _, ok := s.locals[name]; !ok {
+	l, ok := s.locals[name]
+	if !ok {
 		return
 	}
 	delete(s.locals, name)
+	if !s.cfg.DisableRetractions {
+		r := wire.Retraction{Service: name, Origin: s.cfg.LocalID, Epoch: l.route.Epoch}
+		if err := wire.SignRetraction(&r, s.cfg.Key); err == nil {
+			// The retraction removes our route and leaves a tombstone,
+			// so that its copies our peers flood back are known ones.
+			c, _ := s.rib.Retract(now, r)
+			if c != nil {
+				s.changed(*c)
+			}
+			s.flood(r, "")
+		}
+	}
 	if c := s.rib.WithdrawLocal(name); c != nil {
 		s.changed(*c)
 	}
 	s.flush(now)
+}
+
+// nextEpoch returns an epoch for a service we start originating: the clock
+// in nanoseconds, but above the last one and above floor.
+func (s *Speaker) nextEpoch(now time.Time, floor uint64) uint64 {
+	e := max(s.lastEpoch+1, floor+1)
+	if n := now.UnixNano(); n > 0 {
+		e = max(e, uint64(n))
+	}
+	s.lastEpoch = e
+	return e
 }
 
 func sameButSlots(a, b wire.Route) bool {

@@ -60,10 +60,14 @@ const (
 	// a route.
 	RouteSuppressed
 	RouteReused
+	// RetractionRefused: a retraction from the peer was dropped (its
+	// origin's signature does not verify or its key is unknown); Err says
+	// which. The session stays up.
+	RetractionRefused
 )
 
 func (k EventKind) String() string {
-	names := [...]string{"SessionUp", "SessionDown", "RouteRefused", "PeerRestarting", "StaleFlushed", "RouteSuppressed", "RouteReused"}
+	names := [...]string{"SessionUp", "SessionDown", "RouteRefused", "PeerRestarting", "StaleFlushed", "RouteSuppressed", "RouteReused", "RetractionRefused"}
 	if int(k) < len(names) {
 		return names[k]
 	}

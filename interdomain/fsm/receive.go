@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stitchnfv/stitch/interdomain/damping"
+	"github.com/stitchnfv/stitch/interdomain/rib"
 	"github.com/stitchnfv/stitch/interdomain/wire"
 )
 
@@ -134,6 +135,11 @@ func (s *Speaker) onKeepalive(now time.Time, p *session) {
 
 func (s *Speaker) onUpdate(now time.Time, p *session, u wire.Update) {
 	id := p.cfg.ID
+	// Retractions first: they may remove paths the rest of the UPDATE
+	// would otherwise replace one by one.
+	for _, r := range u.Retract {
+		s.retractFrom(now, p, r)
+	}
 	if max := p.cfg.MaxRoutes; max > 0 {
 		// Count what the peer would hold after this UPDATE: withdrawals
 		// apply first, and a service announced twice counts once.
@@ -176,7 +182,11 @@ func (s *Speaker) withdrawFrom(now time.Time, p *session, svc string) {
 func (s *Speaker) learnFrom(now time.Time, p *session, r wire.Route) {
 	id := p.cfg.ID
 	if err := s.rib.CheckFrom(id, r); err != nil {
-		s.event(Event{Peer: id, Kind: RouteRefused, Service: r.Service, Err: err})
+		// A stale route (its epoch retracted) was sent before the peer
+		// heard of the retraction: counted, but not worth an event.
+		if !errors.Is(err, rib.ErrStale) {
+			s.event(Event{Peer: id, Kind: RouteRefused, Service: r.Service, Err: err})
+		}
 		// Treat as withdraw (RFC 7606): the peer no longer announces its
 		// previous route for the service, and we refuse the new one.
 		if c := s.rib.Withdraw(id, r.Service); c != nil {

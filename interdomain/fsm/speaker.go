@@ -18,6 +18,9 @@ type Speaker struct {
 	order  []string // peer ids, sorted, so outputs are deterministic
 	locals map[string]*local
 	out    Output
+	// lastEpoch is the epoch of the last service we started originating;
+	// the next is later even if the clock is not.
+	lastEpoch uint64
 }
 
 // session is the state of one neighbour.
@@ -38,6 +41,9 @@ type session struct {
 	damp  map[string]*damping.State
 	// staleAt, when set, is when the peer's stale routes are flushed.
 	staleAt time.Time
+	// retract holds retractions to send with the next UPDATE, exempt from
+	// the MRAI like withdrawals.
+	retract []wire.Retraction
 }
 
 // New returns a Speaker with every session Idle.
@@ -50,6 +56,7 @@ func New(cfg Config) (*Speaker, error) {
 		rib: rib.New(rib.Config{
 			LocalID: cfg.LocalID, Keys: cfg.Keys,
 			Preference: cfg.Preference, Hysteresis: cfg.Hysteresis,
+			TombstoneTTL: cfg.TombstoneTTL,
 		}),
 		peers:  map[string]*session{},
 		locals: map[string]*local{},
@@ -214,6 +221,7 @@ func (s *Speaker) down(now time.Time, p *session, cause error, keepIfRestarting 
 	p.state = Idle
 	p.hold, p.holdAt, p.keepaliveAt, p.mraiAt = 0, time.Time{}, time.Time{}, time.Time{}
 	clear(p.dirty)
+	p.retract = nil
 	s.rib.ClearOut(p.cfg.ID)
 	s.event(Event{Peer: p.cfg.ID, Kind: SessionDown, Err: cause})
 	restarting := !p.staleAt.IsZero()

@@ -12,6 +12,7 @@ import (
 // peer's graceful restart, damping reuse, MRAI batches and rate-limited slot
 // updates.
 func (s *Speaker) Tick(now time.Time) {
+	s.rib.ExpireTombstones(now)
 	s.applyPendingSlots(now)
 	for _, id := range s.order {
 		p := s.peers[id]

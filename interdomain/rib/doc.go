@@ -18,4 +18,9 @@
 // incumbent's slots plus a margin, so that slot counts moving by a few (they
 // change with every session) do not make the best path, and so every
 // neighbour's route, flip back and forth.
+//
+// Tombstones: an origin's verified retraction (Retract) removes every path
+// to its service up to the retracted epoch, whichever peer it came from,
+// and is remembered for a TTL (capped per service) so that announcements of
+// that epoch still in flight are refused as stale.
 package rib

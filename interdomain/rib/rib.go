@@ -7,6 +7,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"time"
 
 	"github.com/stitchnfv/stitch/interdomain/wire"
 )
@@ -20,7 +21,12 @@ type RIB struct {
 	byPeer map[string]map[string]struct{}
 	loc    map[string]*Best
 	out    map[string]map[string]wire.Route
-	stats  Stats
+	// tombs holds retractions: service → origin → highest epoch retracted.
+	tombs map[string]map[string]tombstone
+	// oldestTomb is when the oldest tombstone was recorded, or earlier:
+	// ExpireTombstones does nothing before it is due.
+	oldestTomb time.Time
+	stats      Stats
 }
 
 // New returns an empty RIB.
@@ -31,6 +37,7 @@ func New(cfg Config) *RIB {
 		byPeer: map[string]map[string]struct{}{},
 		loc:    map[string]*Best{},
 		out:    map[string]map[string]wire.Route{},
+		tombs:  map[string]map[string]tombstone{},
 	}
 }
 
@@ -38,11 +45,16 @@ func New(cfg Config) *RIB {
 func (t *RIB) Stats() Stats { return t.stats }
 
 // Check tells whether a route from a peer is acceptable: no loop through us,
-// and signed by its origin. Refusals are counted.
+// not of an epoch its origin retracted, and signed by its origin. Refusals
+// are counted.
 func (t *RIB) Check(r wire.Route) error {
 	if slices.Contains(r.Path, t.cfg.LocalID) || r.Origin == t.cfg.LocalID {
 		t.stats.Loops++
 		return fmt.Errorf("route %q path %v: %w", r.Service, r.Path, ErrLoop)
+	}
+	if t.stale(r) {
+		t.stats.Stale++
+		return fmt.Errorf("route %q from origin %q, epoch %d: %w", r.Service, r.Origin, r.Epoch, ErrStale)
 	}
 	var pub []byte
 	if t.cfg.Keys != nil {
@@ -73,7 +85,7 @@ func (t *RIB) verified(r wire.Route) bool {
 	for _, p := range t.paths[r.Service] {
 		h := p.Route
 		if !p.Local() && h.Origin == r.Origin && h.Address == r.Address && h.Port == r.Port &&
-			h.Proto == r.Proto && h.Ingress == r.Ingress && bytes.Equal(h.Signature, r.Signature) {
+			h.Proto == r.Proto && h.Ingress == r.Ingress && h.Epoch == r.Epoch && bytes.Equal(h.Signature, r.Signature) {
 			return true
 		}
 	}

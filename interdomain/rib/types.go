@@ -3,6 +3,7 @@ package rib
 import (
 	"crypto/ed25519"
 	"errors"
+	"time"
 
 	"github.com/stitchnfv/stitch/interdomain/wire"
 )
@@ -13,6 +14,7 @@ var (
 	ErrLoop          = errors.New("domain path contains our own domain")
 	ErrUnknownOrigin = errors.New("no public key for origin domain")
 	ErrFirstHop      = errors.New("domain path does not start with the neighbour that sent it")
+	ErrStale         = errors.New("route epoch retracted by its origin")
 	ErrBadSignature  = wire.ErrBadSignature
 )
 
@@ -49,7 +51,20 @@ type Config struct {
 	// higher wins. Nil gives every route DefaultPreference.
 	Preference func(peer string, r wire.Route) int
 	Hysteresis Hysteresis
+	// TombstoneTTL is how long a retraction is remembered, to refuse the
+	// retracted routes still in flight; DefaultTombstoneTTL if zero. It
+	// must exceed the time any route takes to cross the network.
+	TombstoneTTL time.Duration
+	// MaxTombstones caps the retractions remembered per service (one per
+	// origin); the oldest is forgotten first. DefaultMaxTombstones if zero.
+	MaxTombstones int
 }
+
+// Defaults of Config.TombstoneTTL and Config.MaxTombstones.
+const (
+	DefaultTombstoneTTL  = 10 * time.Minute
+	DefaultMaxTombstones = 64
+)
 
 // DefaultPreference is the local preference of routes when no policy says
 // otherwise (BGP's customary 100).
@@ -100,6 +115,12 @@ type Stats struct {
 	// WrongFirstHop counts routes whose path did not start with the
 	// neighbour that sent them (a replayed route posing as nearer).
 	WrongFirstHop uint64
+	// Stale counts routes refused because their origin retracted their
+	// epoch (announcements still in flight when the retraction passed).
+	Stale uint64
+	// BadRetractions and UnknownRetractions count retractions dropped for
+	// a signature that does not verify or an origin without a known key.
+	BadRetractions, UnknownRetractions uint64
 }
 
 // ExportPolicy says what a peer is shown.

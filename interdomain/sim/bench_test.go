@@ -15,11 +15,14 @@ import (
 // UPDATEs sent, with the default MRAI (5 s) and hold time. flood-ratio
 // compares UPDATEs with naive flooding (every domain sends once on every
 // link: 2 × links); max-changes is the worst number of best-path changes at
-// one domain after the withdrawal (path exploration). The variant without
-// ghost flushing shows why it is on by default.
+// one domain after the withdrawal (path exploration). The variants without
+// ghost flushing and without retractions (the origin withdraws without its
+// signed retraction, as in the first protocol version) show why both are on
+// by default.
 func BenchmarkConvergence(b *testing.B) {
 	lat := func(n int) Topology { return Random(n, 4, time.Millisecond, 20*time.Millisecond, 42) }
 	noGhost := func(_ string, c *fsm.Config) { c.DisableGhostFlushing = true }
+	noRetract := func(_ string, c *fsm.Config) { c.DisableRetractions = true }
 	for _, tc := range []struct {
 		name string
 		top  Topology
@@ -29,6 +32,8 @@ func BenchmarkConvergence(b *testing.B) {
 		{"ring-50", Ring(50, 10*time.Millisecond), nil},
 		{"random-50", lat(50), nil},
 		{"random-50-no-ghost-flushing", lat(50), noGhost},
+		{"random-50-no-retractions", lat(50), noRetract},
+		{"random-50-neither", lat(50), func(id string, c *fsm.Config) { noGhost(id, c); noRetract(id, c) }},
 		{"random-100", lat(100), nil},
 		{"random-300", lat(300), nil},
 	} {

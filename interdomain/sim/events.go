@@ -72,6 +72,11 @@ func (n *Network) drain(nd *node) {
 	if len(out.Changes) > 0 {
 		n.stats.LastChange = n.now
 		n.stats.Changes[nd.id] += len(out.Changes)
+		if n.OnChange != nil {
+			for _, c := range out.Changes {
+				n.OnChange(n.now, nd.id, c)
+			}
+		}
 	}
 	for _, e := range out.Events {
 		n.stats.Events = append(n.stats.Events, NodeEvent{At: n.now, Node: nd.id, Event: e})
@@ -90,6 +95,7 @@ func (n *Network) count(m wire.Message) {
 	if u, ok := m.(wire.Update); ok {
 		n.stats.Announced += len(u.Announce)
 		n.stats.Withdrawn += len(u.Withdraw)
+		n.stats.Retracted += len(u.Retract)
 	}
 }
 

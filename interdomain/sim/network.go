@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stitchnfv/stitch/interdomain/fsm"
+	"github.com/stitchnfv/stitch/interdomain/rib"
 	"github.com/stitchnfv/stitch/interdomain/wire"
 )
 
@@ -32,6 +33,9 @@ type Network struct {
 	// AfterEvent, if set, runs after every event, to check invariants
 	// (such as the absence of forwarding loops) at every instant.
 	AfterEvent func()
+	// OnChange, if set, sees every Loc-RIB change of every domain in the
+	// order they happen.
+	OnChange func(at time.Time, node string, c rib.Change)
 }
 
 type node struct {
@@ -54,8 +58,9 @@ type link struct {
 type Stats struct {
 	Messages map[wire.Type]int
 	Sent     int
-	// Announced and Withdrawn count routes in UPDATEs sent.
-	Announced, Withdrawn int
+	// Announced, Withdrawn and Retracted count routes, withdrawals and
+	// retractions in UPDATEs sent.
+	Announced, Withdrawn, Retracted int
 	// LastChange is when a Loc-RIB last changed anywhere.
 	LastChange time.Time
 	// Changes counts Loc-RIB changes per domain: after a withdrawal, more

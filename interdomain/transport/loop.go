@@ -141,7 +141,7 @@ func (n *Node) logEvent(e fsm.Event) {
 		attrs = append(attrs, "err", e.Err)
 	}
 	switch e.Kind {
-	case fsm.RouteRefused, fsm.SessionDown:
+	case fsm.RouteRefused, fsm.RetractionRefused, fsm.SessionDown:
 		n.log.Warn("interdomain session", attrs...)
 	default:
 		n.log.Info("interdomain session", attrs...)

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,6 +24,8 @@ func TestRoundTrip(t *testing.T) {
 		{"open without capabilities", Open{Version: Version, DomainID: "a"}},
 		{"update", Update{Announce: []Route{testRoute("video", "origin", key), testRoute("voice", "origin", key)}, Withdraw: []string{"old"}}},
 		{"update withdraw only", Update{Withdraw: []string{"a", "b"}}},
+		{"update with retraction", Update{Withdraw: []string{"video"}, Retract: []Retraction{
+			testRetraction("video", "origin", 42, key), testRetraction("voice", "o2", 1<<63+5, key)}}},
 		{"empty update", Update{}},
 		{"keepalive", Keepalive{}},
 		{"notification", Notification{Code: CodeCease, Subcode: CeaseMaxRoutes, Text: "more than 100 routes"}},
@@ -120,6 +124,7 @@ func TestUnmarshalRejects(t *testing.T) {
 		{"port overflow", envelope(TypeUpdate, protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), appendUint(nil, 3, 70000))), ErrInvalid},
 		{"slots overflow", envelope(TypeUpdate, protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), appendUint(nil, 7, 1<<40))), ErrInvalid},
 		{"keepalive with garbage body", envelope(TypeKeepalive, []byte{0x80}), ErrTruncated},
+		{"epoch as bytes", mutateRaw(good, protowire.AppendBytes(protowire.AppendTag(nil, 11, protowire.BytesType), []byte{1})), ErrMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,7 +136,97 @@ func TestUnmarshalRejects(t *testing.T) {
 	}
 }
 
+// mutateRaw appends raw fields to the encoding of r inside an UPDATE.
+func mutateRaw(r Route, extra []byte) []byte {
+	b := protowire.AppendTag(nil, 1, protowire.BytesType)
+	return envelope(TypeUpdate, protowire.AppendBytes(b, append(appendRoute(nil, r), extra...)))
+}
+
+func retractWith(body []byte) []byte {
+	b := protowire.AppendTag(nil, 3, protowire.BytesType)
+	return envelope(TypeUpdate, protowire.AppendBytes(b, body))
+}
+
+// TestRetractionRejects: the validation table of retractions, with the
+// field path each error names.
+func TestRetractionRejects(t *testing.T) {
+	good := testRetraction("video", "o", 9, testKey(1))
+	mutate := func(f func(*Retraction)) []byte {
+		r := good.Clone()
+		f(&r)
+		return retractWith(appendRetraction(nil, r))
+	}
+	tests := []struct {
+		name string
+		in   []byte
+		want error
+		path string
+	}{
+		{"empty service", mutate(func(r *Retraction) { r.Service = "" }), ErrEmptyService, "update.retract[0].service"},
+		{"long service", mutate(func(r *Retraction) { r.Service = string(make([]byte, MaxServiceLen+1)) }), ErrInvalid, "update.retract[0].service"},
+		{"non utf8 service", mutate(func(r *Retraction) { r.Service = "\xff" }), ErrInvalid, "update.retract[0].service"},
+		{"empty origin", mutate(func(r *Retraction) { r.Origin = "" }), ErrInvalid, "update.retract[0].origin"},
+		{"long origin", mutate(func(r *Retraction) { r.Origin = string(make([]byte, MaxDomainIDLen+1)) }), ErrInvalid, "update.retract[0].origin"},
+		{"zero epoch", mutate(func(r *Retraction) { r.Epoch = 0 }), ErrInvalid, "update.retract[0].epoch"},
+		{"unsigned", mutate(func(r *Retraction) { r.Signature = nil }), ErrInvalid, "update.retract[0].signature"},
+		{"short signature", mutate(func(r *Retraction) { r.Signature = r.Signature[:10] }), ErrInvalid, "update.retract[0].signature"},
+		{"epoch as bytes", retractWith(protowire.AppendBytes(protowire.AppendTag(appendRetraction(nil, good), 3, protowire.BytesType), []byte{1})), ErrMalformed, "update.retract[0].epoch"},
+		{"retraction as varint", envelope(TypeUpdate, protowire.AppendVarint(protowire.AppendTag(nil, 3, protowire.VarintType), 1)), ErrMalformed, "update.retract[0]"},
+		{"truncated", retractWith(appendRetraction(nil, good)[:20]), ErrTruncated, "update.retract[0]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Unmarshal(tt.in)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("Unmarshal = %#v, %v; want error %v", m, err, tt.want)
+			}
+			if !strings.HasPrefix(err.Error(), tt.path+":") && !strings.HasPrefix(err.Error(), tt.path+".") {
+				t.Fatalf("error %q does not name %s", err, tt.path)
+			}
+		})
+	}
+	if _, err := Unmarshal(retractWith(appendRetraction(nil, good))); err != nil {
+		t.Fatalf("the unmutated retraction: %v", err)
+	}
+	// Marshal refuses what Unmarshal rejects.
+	bad := good.Clone()
+	bad.Epoch = 0
+	if _, err := Marshal(Update{Retract: []Retraction{bad}}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "retract[0].epoch") {
+		t.Fatalf("Marshal of a zero-epoch retraction = %v", err)
+	}
+}
+
+// TestOldDecoderSkipsRetraction: an UPDATE with a retraction and epochs,
+// read by a decoder that knows neither (simulated by stripping the fields
+// it would skip), keeps its withdrawal and routes.
+func TestOldDecoderSkipsRetraction(t *testing.T) {
+	key := testKey(1)
+	u := Update{Announce: []Route{testRoute("a", "o", key)}, Withdraw: []string{"video"},
+		Retract: []Retraction{testRetraction("video", "o", 3, key)}}
+	b, err := Marshal(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Unmarshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every field the new version adds is a new number in an existing
+	// message; walk, the decoder's loop, skips numbers it does not know.
+	var nums []protowire.Number
+	body := appendBody(nil, m)
+	if err := walk(body, func(f field) error { nums = append(nums, f.num); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(nums, []protowire.Number{1, 2, 3}) {
+		t.Fatalf("update fields %v", nums)
+	}
+}
+
 func TestUnknownFieldsSkipped(t *testing.T) {
+	// A retraction is field 3 of UPDATE: a decoder that predates it skips
+	// it like this one skips field 99 below, and still applies the
+	// withdrawal that comes with it.
 	body := appendBody(nil, Open{Version: 1, DomainID: "a"})
 	body = protowire.AppendTag(body, 99, protowire.Fixed32Type)
 	body = protowire.AppendFixed32(body, 7)

@@ -136,6 +136,15 @@ func decodeUpdate(b []byte) (Message, error) {
 				return fmt.Errorf("withdraw[%d]: %w", len(u.Withdraw), err)
 			}
 			u.Withdraw = append(u.Withdraw, s)
+		case 3:
+			if err := f.want(protowire.BytesType); err != nil {
+				return fmt.Errorf("retract[%d]: %w", len(u.Retract), err)
+			}
+			r, err := decodeRetraction(f.b)
+			if err != nil {
+				return fmt.Errorf("retract[%d].%w", len(u.Retract), err)
+			}
+			u.Retract = append(u.Retract, r)
 		}
 		return nil
 	})
@@ -193,6 +202,10 @@ func decodeRoute(b []byte) (Route, error) {
 			if err = f.want(protowire.BytesType); err == nil {
 				r.Signature = append([]byte(nil), f.b...)
 			}
+		case 11:
+			if err = f.want(protowire.VarintType); err == nil {
+				r.Epoch = f.v
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", routeFieldName(f.num), err)
@@ -209,11 +222,47 @@ func decodeRoute(b []byte) (Route, error) {
 }
 
 func routeFieldName(n protowire.Number) string {
-	names := [...]string{"", "service", "address", "port", "proto", "origin", "path", "slots", "metric", "ingress", "signature"}
+	names := [...]string{"", "service", "address", "port", "proto", "origin", "path", "slots", "metric", "ingress", "signature", "epoch"}
 	if int(n) < len(names) {
 		return names[n]
 	}
 	return fmt.Sprintf("field %d", n)
+}
+
+func decodeRetraction(b []byte) (Retraction, error) {
+	var r Retraction
+	err := walk(b, func(f field) error {
+		var err error
+		switch f.num {
+		case 1:
+			r.Service, err = f.string()
+		case 2:
+			r.Origin, err = f.string()
+		case 3:
+			if err = f.want(protowire.VarintType); err == nil {
+				r.Epoch = f.v
+			}
+		case 4:
+			if err = f.want(protowire.BytesType); err == nil {
+				r.Signature = append([]byte(nil), f.b...)
+			}
+		}
+		if err != nil {
+			names := [...]string{"", "service", "origin", "epoch", "signature"}
+			if int(f.num) < len(names) {
+				return fmt.Errorf("%s: %w", names[f.num], err)
+			}
+			return fmt.Errorf("field %d: %w", f.num, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Retraction{}, err
+	}
+	if err := r.Validate(); err != nil {
+		return Retraction{}, err
+	}
+	return r, nil
 }
 
 func decodeNotification(b []byte) (Message, error) {

@@ -19,5 +19,8 @@
 // arbitrary memory.
 //
 // Routes carry an ed25519 signature by their origin domain over the fields
-// only the origin may set (see SigningBytes).
+// only the origin may set, their epoch included (see SigningBytes). An
+// UPDATE may carry retractions: an origin's signed statement that it no
+// longer originates a service up to an epoch (see Retraction and
+// RetractionSigningBytes), in field 3, which decoders that predate it skip.
 package wire

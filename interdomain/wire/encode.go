@@ -73,6 +73,11 @@ func (u Update) validate() error {
 			return fmt.Errorf("withdraw[%d]: %w", i, err)
 		}
 	}
+	for i, r := range u.Retract {
+		if err := r.Validate(); err != nil {
+			return fmt.Errorf("retract[%d].%w", i, err)
+		}
+	}
 	return nil
 }
 
@@ -105,6 +110,10 @@ func appendBody(b []byte, m Message) []byte {
 			b = protowire.AppendTag(b, 2, protowire.BytesType)
 			b = protowire.AppendString(b, s)
 		}
+		for _, r := range m.Retract {
+			b = protowire.AppendTag(b, 3, protowire.BytesType)
+			b = protowire.AppendBytes(b, appendRetraction(nil, r))
+		}
 	case Notification:
 		b = appendUint(b, 1, uint64(m.Code))
 		b = appendUint(b, 2, uint64(m.Subcode))
@@ -130,7 +139,25 @@ func appendRoute(b []byte, r Route) []byte {
 		b = protowire.AppendTag(b, 10, protowire.BytesType)
 		b = protowire.AppendBytes(b, r.Signature)
 	}
+	b = appendUint(b, 11, r.Epoch)
 	return b
+}
+
+func appendRetraction(b []byte, r Retraction) []byte {
+	b = appendString(b, 1, r.Service)
+	b = appendString(b, 2, r.Origin)
+	b = appendUint(b, 3, r.Epoch)
+	if len(r.Signature) > 0 {
+		b = protowire.AppendTag(b, 4, protowire.BytesType)
+		b = protowire.AppendBytes(b, r.Signature)
+	}
+	return b
+}
+
+// RetractionSize is the encoded size of r inside an UPDATE.
+func RetractionSize(r Retraction) int {
+	n := len(appendRetraction(nil, r))
+	return protowire.SizeTag(3) + protowire.SizeBytes(n)
 }
 
 // RouteSize is the encoded size of r inside an UPDATE, used to split large

@@ -74,8 +74,9 @@ func ReadFrame(r ByteReader, max int) (Message, error) {
 }
 
 // SplitUpdate splits u into updates whose encodings stay below max bytes
-// (MaxMessageSize if max <= 0). Withdrawals go first, in the first update,
-// so that a receiver never holds a stale route longer than needed.
+// (MaxMessageSize if max <= 0). Retractions and withdrawals go first, in the
+// first update, so that a receiver never holds a stale route longer than
+// needed.
 func SplitUpdate(u Update, max int) []Update {
 	if max <= 0 {
 		max = MaxMessageSize
@@ -85,10 +86,18 @@ func SplitUpdate(u Update, max int) []Update {
 	var out []Update
 	cur, size := Update{}, 0
 	flush := func() {
-		if len(cur.Announce)+len(cur.Withdraw) > 0 {
+		if len(cur.Announce)+len(cur.Withdraw)+len(cur.Retract) > 0 {
 			out = append(out, cur)
 		}
 		cur, size = Update{}, 0
+	}
+	for _, r := range u.Retract {
+		n := RetractionSize(r)
+		if size+n > budget {
+			flush()
+		}
+		cur.Retract = append(cur.Retract, r)
+		size += n
 	}
 	for _, s := range u.Withdraw {
 		n := protowire.SizeTag(2) + protowire.SizeBytes(len(s))

@@ -68,12 +68,13 @@ func TestSplitUpdate(t *testing.T) {
 		u.Announce = append(u.Announce, testRoute(string(rune('a'+i%26))+string(rune('a'+i/26)), "o", key))
 	}
 	u.Withdraw = []string{"gone1", "gone2"}
+	u.Retract = []Retraction{testRetraction("gone1", "o", 7, key)}
 	const max = 4096
 	parts := SplitUpdate(u, max)
 	if len(parts) < 2 {
 		t.Fatalf("got %d parts, want several", len(parts))
 	}
-	var ann, wd int
+	var ann, wd, rt int
 	for i, p := range parts {
 		b, err := Marshal(p)
 		if err != nil {
@@ -84,8 +85,9 @@ func TestSplitUpdate(t *testing.T) {
 		}
 		ann += len(p.Announce)
 		wd += len(p.Withdraw)
+		rt += len(p.Retract)
 	}
-	if ann != 300 || wd != 2 || len(parts[0].Withdraw) != 2 {
-		t.Fatalf("split lost routes: %d announcements, %d withdrawals", ann, wd)
+	if ann != 300 || wd != 2 || rt != 1 || len(parts[0].Withdraw) != 2 || len(parts[0].Retract) != 1 {
+		t.Fatalf("split lost routes: %d announcements, %d withdrawals, %d retractions", ann, wd, rt)
 	}
 }

@@ -16,6 +16,7 @@ func FuzzDecode(f *testing.F) {
 	for _, m := range []Message{
 		Open{Version: Version, DomainID: "a", Capabilities: Capabilities{RouteRefresh: true}},
 		Update{Announce: []Route{testRoute("s", "o", key)}, Withdraw: []string{"w"}},
+		Update{Withdraw: []string{"w"}, Retract: []Retraction{testRetraction("w", "o", 1<<60, key)}},
 		Notification{Code: CodeCease, Text: "bye"},
 		Keepalive{},
 	} {

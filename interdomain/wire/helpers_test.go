@@ -20,8 +20,18 @@ func testRoute(service, origin string, key ed25519.PrivateKey) Route {
 		Slots:   120,
 		Metric:  17,
 		Ingress: netip.MustParseAddr("2001:db8::1"),
+		Epoch:   1_767_225_600_000_000_000,
 	}
 	if err := Sign(&r, key); err != nil {
+		panic(err)
+	}
+	return r
+}
+
+// testRetraction returns a retraction signed with key.
+func testRetraction(service, origin string, epoch uint64, key ed25519.PrivateKey) Retraction {
+	r := Retraction{Service: service, Origin: origin, Epoch: epoch}
+	if err := SignRetraction(&r, key); err != nil {
 		panic(err)
 	}
 	return r
@@ -58,6 +68,13 @@ func randMessage(rng *rand.Rand) Message {
 		for range rng.IntN(4) {
 			u.Withdraw = append(u.Withdraw, randID(rng))
 		}
+		for range rng.IntN(3) {
+			r := Retraction{Service: randID(rng), Origin: randID(rng), Epoch: 1 + rng.Uint64N(1<<62), Signature: make([]byte, SignatureSize)}
+			for i := range r.Signature {
+				r.Signature[i] = byte(rng.IntN(256))
+			}
+			u.Retract = append(u.Retract, r)
+		}
 		return u
 	case 2:
 		return Keepalive{}
@@ -79,6 +96,9 @@ func randRoute(rng *rand.Rand) Route {
 		Slots:   rng.Uint32(),
 		Metric:  rng.Uint32(),
 		Ingress: randAddr(rng),
+	}
+	if rng.IntN(2) == 0 {
+		r.Epoch = rng.Uint64()
 	}
 	for range rng.IntN(5) {
 		r.Path = append(r.Path, randID(rng))

@@ -78,6 +78,11 @@ type Update struct {
 	Announce []Route
 	// Withdraw holds service names whose route from the sender is gone.
 	Withdraw []string
+	// Retract holds origin-signed retractions: each removes every path to
+	// its origin's service up to its epoch, at every domain it reaches,
+	// whoever announced the path. A receiver applies them before the
+	// withdrawals and announcements of the same UPDATE.
+	Retract []Retraction
 }
 
 // Keepalive proves liveness when there is nothing else to send.

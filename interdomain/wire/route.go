@@ -58,7 +58,13 @@ type Route struct {
 	Metric uint32
 	// Ingress is the address of the origin domain's entry point, where
 	// traffic for the service is sent.
-	Ingress   netip.Addr
+	Ingress netip.Addr
+	// Epoch is set by the origin when it starts originating the service
+	// (its clock in nanoseconds, strictly increasing across restarts) and
+	// kept across slot and metric updates. It is signed: a Retraction of
+	// the same origin and service up to this epoch removes the route
+	// everywhere. Zero is a route of an origin that never retracts.
+	Epoch     uint64
 	Signature []byte
 }
 
@@ -113,6 +119,46 @@ func (r Route) Validate() error {
 		return fmt.Errorf("signature: %w: %d bytes", ErrInvalid, n)
 	}
 	return nil
+}
+
+// Retraction is an origin's signed statement that it no longer originates
+// Service in any epoch up to Epoch: every path with that origin, service and
+// an epoch not above Epoch is stale, wherever it came from. A plain
+// withdrawal only says that one neighbour lost its path; a retraction lets a
+// domain drop its neighbours' alternates too before their own withdrawals
+// arrive, so a withdrawal never makes it pick a stale path (path hunting).
+type Retraction struct {
+	Service   string
+	Origin    string
+	Epoch     uint64
+	Signature []byte
+}
+
+// Validate checks the syntax of a retraction (not its signature; see
+// VerifyRetraction). It must be signed and its epoch non-zero.
+func (r Retraction) Validate() error {
+	if r.Service == "" {
+		return fmt.Errorf("service: %w", ErrEmptyService)
+	}
+	if err := checkString(r.Service, MaxServiceLen); err != nil {
+		return fmt.Errorf("service: %w", err)
+	}
+	if err := checkDomainID(r.Origin); err != nil {
+		return fmt.Errorf("origin: %w", err)
+	}
+	if r.Epoch == 0 {
+		return fmt.Errorf("epoch: %w: zero", ErrInvalid)
+	}
+	if n := len(r.Signature); n != SignatureSize {
+		return fmt.Errorf("signature: %w: %d bytes", ErrInvalid, n)
+	}
+	return nil
+}
+
+// Clone returns a deep copy.
+func (r Retraction) Clone() Retraction {
+	r.Signature = slices.Clone(r.Signature)
+	return r
 }
 
 func checkAddr(a netip.Addr) error {

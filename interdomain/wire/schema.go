@@ -24,8 +24,9 @@ message Capabilities {
 }
 
 message Update {
-  repeated Route  announce = 1;
-  repeated string withdraw = 2;   // service names
+  repeated Route      announce = 1;
+  repeated string     withdraw = 2;   // service names
+  repeated Retraction retract = 3;    // applied before withdraw and announce
 }
 
 message Route {
@@ -39,6 +40,17 @@ message Route {
   uint32 metric = 8;              // cumulative latency/cost
   bytes  ingress = 9;             // entry address of the origin domain, 4 or 16 bytes
   bytes  signature = 10;          // ed25519 by the origin over SigningBytes
+  uint64 epoch = 11;              // set by the origin when it starts originating; signed
+}
+
+// Retraction: the origin no longer originates service in any epoch up to
+// epoch; every path with that origin, service and epoch is dropped, and the
+// retraction flooded on.
+message Retraction {
+  string service = 1;
+  string origin = 2;
+  uint64 epoch = 3;               // non-zero
+  bytes  signature = 4;           // ed25519 by the origin over RetractionSigningBytes
 }
 
 message Keepalive {}
