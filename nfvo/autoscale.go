@@ -91,24 +91,10 @@ func effective(sp descriptors.ScalingPolicy, upd PolicyUpdate) (descriptors.Scal
 // merge folds a new update into the stored one and checks the result
 // against the descriptor policy it changes.
 func (u PolicyUpdate) merge(into PolicyUpdate, sp descriptors.ScalingPolicy) (PolicyUpdate, error) {
-	out := into
-	if u.Threshold != nil {
-		out.Threshold = u.Threshold
-	}
-	if u.Band != nil {
-		out.Band = u.Band
-	}
-	if u.Duration != nil {
-		out.Duration = u.Duration
-	}
-	if u.Cooldown != nil {
-		out.Cooldown = u.Cooldown
-	}
-	if u.MinInstances != nil {
-		out.MinInstances = u.MinInstances
-	}
-	if u.MaxInstances != nil {
-		out.MaxInstances = u.MaxInstances
+	out := PolicyUpdate{
+		Threshold: newer(into.Threshold, u.Threshold), Band: newer(into.Band, u.Band),
+		Duration: newer(into.Duration, u.Duration), Cooldown: newer(into.Cooldown, u.Cooldown),
+		MinInstances: newer(into.MinInstances, u.MinInstances), MaxInstances: newer(into.MaxInstances, u.MaxInstances),
 	}
 	eff, _ := effective(sp, out)
 	var problems []string
@@ -140,4 +126,12 @@ func (u PolicyUpdate) merge(into PolicyUpdate, sp descriptors.ScalingPolicy) (Po
 		return into, fmt.Errorf("%w: scaling policy %s: %s", ErrInvalid, sp.ID, strings.Join(problems, "; "))
 	}
 	return out, nil
+}
+
+// newer is the changed value if there is one, else the recorded one.
+func newer[T any](recorded, changed *T) *T {
+	if changed != nil {
+		return changed
+	}
+	return recorded
 }
