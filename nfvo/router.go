@@ -99,7 +99,10 @@ func (o *Orchestrator) addRouters(p *plan) error {
 				return fmt.Errorf("%w: vnf-profile id %s is reserved for the service router of SAP %s", ErrInvalid, id, rs.sap.ID)
 			}
 		}
-		entry, _ := p.df.Profile(rs.sap.Entry.ConstituentBaseElementID)
+		entry, ok := p.df.Profile(rs.sap.Entry.ConstituentBaseElementID)
+		if !ok {
+			continue // validated at onboarding
+		}
 		var vlp string
 		for _, vlc := range entry.VirtualLinkConnectivity {
 			for _, cc := range vlc.ConstituentCpdIDs {

@@ -73,6 +73,11 @@ func TestPlanWithRouters(t *testing.T) {
 	if len(want.LoadBalancers) != 0 {
 		t.Errorf("the SAP is still a load balancer: %+v", want.LoadBalancers)
 	}
+	// An NS instantiated before routers existed has none: its SAP stays
+	// an OVN load balancer.
+	if old, err := desiredWiring(ns.ID, p, exampleNetworks(ns.ID), exampleVnfcs(ns.ID, VnfcHealthy)); err != nil || len(old.LoadBalancers) != 1 {
+		t.Errorf("without a router instance: load balancers %+v, %v; want the SAP's", old.LoadBalancers, err)
+	}
 	vip := netip.MustParseAddr("10.10.0.100")
 	ports := map[string]ovn.Port{}
 	for _, sw := range want.Switches {

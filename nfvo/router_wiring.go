@@ -2,22 +2,22 @@ package nfvo
 
 import (
 	"net/netip"
+	"slices"
 
 	"github.com/stitchnfv/stitch/sfc/ovn"
 )
 
-// routes reports whether a service router serves the SAP (instead of an
-// OVN load balancer).
-func (p *plan) routes(sapID string) bool {
-	if p.vnfds[routerVNFDID] == nil {
-		return false
-	}
+// routed lists the SAPs that have a service router instance: only these
+// stop being OVN load balancers, so that an NS instantiated before routers
+// existed (it has none) keeps its SAP served.
+func routed(p *plan, vnfcs []Vnfc) map[string]bool {
+	out := map[string]bool{}
 	for _, rs := range routedSAPs(p) {
-		if rs.sap.ID == sapID {
-			return true
+		if p.vnfds[routerVNFDID] != nil && slices.ContainsFunc(vnfcs, func(v Vnfc) bool { return v.Profile == rs.profile }) {
+			out[rs.sap.ID] = true
 		}
 	}
-	return false
+	return out
 }
 
 // routedPort gives a router's port the SAP's address too, so that OVN

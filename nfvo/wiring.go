@@ -158,7 +158,7 @@ func desiredWiring(nsID string, p *plan, nets []vim.Network, vnfcs []Vnfc) (ovn.
 		})
 	}
 	want.PortGroups = append(want.PortGroups, directReturnGroups(p, want.Switches)...)
-	want.LoadBalancers = sapBalancers(p, want, healthy)
+	want.LoadBalancers = sapBalancers(p, want, healthy, routed(p, vnfcs))
 	return want, nil
 }
 
@@ -229,10 +229,11 @@ func allowRules(p *plan, profile string, callers []string, probes []netip.Prefix
 // sapBalancers serves each service access point's address as a load
 // balancer whose backends are the healthy instances of its entry; OVN's
 // conntrack keeps a connection on its backend while backends come and go.
-func sapBalancers(p *plan, want ovn.Network, healthy map[string][]Vnfc) []ovn.LoadBalancer {
+// A SAP that has a service router instance is the router's.
+func sapBalancers(p *plan, want ovn.Network, healthy map[string][]Vnfc, routed map[string]bool) []ovn.LoadBalancer {
 	var out []ovn.LoadBalancer
 	for _, sap := range p.nsd.Sapds {
-		if sap.Entry == nil || sap.Address == "" || sap.Port == 0 || p.routes(sap.ID) {
+		if sap.Entry == nil || sap.Address == "" || sap.Port == 0 || routed[sap.ID] {
 			continue
 		}
 		vip, err := netip.ParseAddr(sap.Address)
