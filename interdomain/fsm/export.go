@@ -1,9 +1,7 @@
 package fsm
 
 import (
-	"maps"
 	"reflect"
-	"slices"
 	"time"
 
 	"github.com/stitchnfv/stitch/interdomain/wire"
@@ -13,7 +11,7 @@ import (
 // withdrawals always, announcements when the peer's MRAI allows.
 func (s *Speaker) flush(now time.Time) {
 	for _, id := range s.order {
-		if p := s.peers[id]; p.state == Established && (len(p.dirty) > 0 || len(p.retract) > 0) {
+		if p := s.peers[id]; p.state == Established && (!p.dirty.empty() || len(p.retract) > 0) {
 			s.flushPeer(now, p, false)
 		}
 	}
@@ -30,7 +28,9 @@ func (s *Speaker) flushPeer(now time.Time, p *session, force bool) {
 	// ahead of them.
 	u := wire.Update{Retract: p.retract}
 	p.retract = nil
-	for _, svc := range slices.Sorted(maps.Keys(p.dirty)) {
+	svcs := p.dirty.sorted()
+	kept := svcs[:0] // rewritten in place: kept never passes svc
+	for _, svc := range svcs {
 		want, ok := s.rib.Export(id, p.cfg.Export, svc)
 		sent, was := s.rib.Sent(id, svc)
 		switch {
@@ -50,12 +50,12 @@ func (s *Speaker) flushPeer(now time.Time, p *session, force bool) {
 			// path follows when the MRAI expires.
 			u.Withdraw = append(u.Withdraw, svc)
 			s.rib.RecordWithdrawn(id, svc)
-			continue
+			kept = append(kept, svc)
 		default:
-			continue // stays dirty until the MRAI expires
+			kept = append(kept, svc) // stays dirty until the MRAI expires
 		}
-		delete(p.dirty, svc)
 	}
+	p.dirty.keep(kept)
 	if len(u.Announce) > 0 && p.mrai > 0 {
 		p.mraiAt = now.Add(p.mrai)
 	}

@@ -117,7 +117,7 @@ func (p *pair) take(id string) []wire.Message {
 	return m
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,17 @@ import (
 // NOTIFICATION and close the session; the error returned is only for misuse
 // (an unknown peer).
 func (s *Speaker) Receive(now time.Time, peer string, m wire.Message) error {
+	return s.ReceiveVerified(now, peer, m, nil)
+}
+
+// ReceiveVerified is Receive for a message whose announced routes' origin
+// signatures were already checked off the Speaker's goroutine: verdicts, if
+// not nil, holds rib.Precheck's outcome for each route of an UPDATE's
+// Announce, in order. The RIB takes a verdict instead of verifying again
+// (see rib.RIB.CheckFromVerified); every other check is made as by
+// Receive, and a route whose signature does not verify is refused and
+// counted the same. Verdicts of the wrong length are ignored.
+func (s *Speaker) ReceiveVerified(now time.Time, peer string, m wire.Message, verdicts []rib.Verdict) error {
 	p, err := s.peer(peer)
 	if err != nil {
 		return err
@@ -32,7 +43,10 @@ func (s *Speaker) Receive(now time.Time, peer string, m wire.Message) error {
 		s.onKeepalive(now, p)
 	case wire.Update:
 		if s.expect(now, p, Established, m) {
-			s.onUpdate(now, p, m)
+			if len(verdicts) != len(m.Announce) {
+				verdicts = nil
+			}
+			s.onUpdate(now, p, m, verdicts)
 		}
 	case wire.Notification:
 		s.down(now, p, fmt.Errorf("from peer: %w", m), false)
@@ -126,14 +140,14 @@ func (s *Speaker) onKeepalive(now time.Time, p *session) {
 		}
 		// Initial table transfer: everything, at once, then END-OF-RIB.
 		for _, svc := range s.rib.Services() {
-			p.dirty[svc] = struct{}{}
+			p.dirty.add(svc)
 		}
 		s.flushPeer(now, p, true)
 		s.sent(now, p, wire.EndOfRIB{})
 	}
 }
 
-func (s *Speaker) onUpdate(now time.Time, p *session, u wire.Update) {
+func (s *Speaker) onUpdate(now time.Time, p *session, u wire.Update, verdicts []rib.Verdict) {
 	id := p.cfg.ID
 	// Retractions first: they may remove paths the rest of the UPDATE
 	// would otherwise replace one by one.
@@ -164,8 +178,12 @@ func (s *Speaker) onUpdate(now time.Time, p *session, u wire.Update) {
 	for _, svc := range u.Withdraw {
 		s.withdrawFrom(now, p, svc)
 	}
-	for _, r := range u.Announce {
-		s.learnFrom(now, p, r)
+	for i, r := range u.Announce {
+		var v rib.Verdict
+		if verdicts != nil {
+			v = verdicts[i]
+		}
+		s.learnFrom(now, p, r, v)
 	}
 }
 
@@ -179,9 +197,9 @@ func (s *Speaker) withdrawFrom(now time.Time, p *session, svc string) {
 	}
 }
 
-func (s *Speaker) learnFrom(now time.Time, p *session, r wire.Route) {
+func (s *Speaker) learnFrom(now time.Time, p *session, r wire.Route, v rib.Verdict) {
 	id := p.cfg.ID
-	if err := s.rib.CheckFrom(id, r); err != nil {
+	if err := s.rib.CheckFromVerified(id, r, v); err != nil {
 		// A stale route (its epoch retracted) was sent before the peer
 		// heard of the retraction: counted, but not worth an event.
 		if !errors.Is(err, rib.ErrStale) {
@@ -195,10 +213,14 @@ func (s *Speaker) learnFrom(now time.Time, p *session, r wire.Route) {
 		return
 	}
 	suppressed := false
-	if old, ok := s.rib.Get(id, r.Service); ok && !old.Stale && pathChanged(old.Route, r) {
-		suppressed = s.penalise(now, p, r.Service, 1)
-	} else if st := p.damp[r.Service]; st != nil {
-		suppressed = st.Suppressed()
+	// Without damping nothing is penalised or suppressed: no need to look
+	// the previous route up.
+	if s.cfg.Damping != nil {
+		if old, ok := s.rib.Get(id, r.Service); ok && !old.Stale && pathChanged(old.Route, r) {
+			suppressed = s.penalise(now, p, r.Service, 1)
+		} else if st := p.damp[r.Service]; st != nil {
+			suppressed = st.Suppressed()
+		}
 	}
 	c, err := s.rib.Store(id, r, suppressed)
 	if err != nil {

@@ -59,12 +59,14 @@ func (s *Speaker) retractFrom(now time.Time, p *session, r wire.Retraction) {
 	s.flood(r, p.cfg.ID)
 }
 
-// flood queues r for every established peer but from, unless the peer's
-// export policy hides the service (it has no route for it from us).
+// flood queues r for every established peer but from and the origin
+// itself (it retracted the service; a copy coming back only costs an
+// UPDATE), unless the peer's export policy hides the service (it has no
+// route for it from us).
 func (s *Speaker) flood(r wire.Retraction, from string) {
 	for _, id := range s.order {
 		p := s.peers[id]
-		if id == from || p.state != Established {
+		if id == from || id == r.Origin || p.state != Established {
 			continue
 		}
 		if pol := p.cfg.Export.Services; pol != nil && !slices.Contains(pol, r.Service) {

@@ -37,7 +37,7 @@ type session struct {
 	mraiAt time.Time
 	// dirty holds services whose export to this peer may differ from
 	// Adj-RIB-Out.
-	dirty map[string]struct{}
+	dirty dirtySet
 	damp  map[string]*damping.State
 	// staleAt, when set, is when the peer's stale routes are flushed.
 	staleAt time.Time
@@ -66,7 +66,7 @@ func New(cfg Config) (*Speaker, error) {
 		if p.MRAI != 0 {
 			mrai = max(p.MRAI, 0)
 		}
-		s.peers[p.ID] = &session{cfg: p, mrai: mrai, dirty: map[string]struct{}{}, damp: map[string]*damping.State{}}
+		s.peers[p.ID] = &session{cfg: p, mrai: mrai, damp: map[string]*damping.State{}}
 		s.order = append(s.order, p.ID)
 	}
 	slices.Sort(s.order)
@@ -220,7 +220,7 @@ func (s *Speaker) down(now time.Time, p *session, cause error, keepIfRestarting 
 	s.out.Close = append(s.out.Close, p.cfg.ID)
 	p.state = Idle
 	p.hold, p.holdAt, p.keepaliveAt, p.mraiAt = 0, time.Time{}, time.Time{}, time.Time{}
-	clear(p.dirty)
+	p.dirty.clear()
 	p.retract = nil
 	s.rib.ClearOut(p.cfg.ID)
 	s.event(Event{Peer: p.cfg.ID, Kind: SessionDown, Err: cause})
@@ -250,7 +250,7 @@ func (s *Speaker) changed(c rib.Change) {
 	s.out.Changes = append(s.out.Changes, c)
 	for _, id := range s.order {
 		if p := s.peers[id]; p.state == Established {
-			p.dirty[c.Service] = struct{}{}
+			p.dirty.add(c.Service)
 		}
 	}
 }

@@ -74,7 +74,7 @@ func (s *Speaker) NextDeadline() time.Time {
 			at(p.keepaliveAt)
 		}
 		at(p.staleAt)
-		if p.state == Established && len(p.dirty) > 0 {
+		if p.state == Established && !p.dirty.empty() {
 			at(p.mraiAt)
 		}
 		if s.cfg.Damping != nil {

@@ -20,11 +20,13 @@ func (t *RIB) Export(peer string, pol ExportPolicy, service string) (wire.Route,
 	if pol.Services != nil && !slices.Contains(pol.Services, service) {
 		return wire.Route{}, false
 	}
-	r := b.Route.Clone()
-	r.Path = append([]string{t.cfg.LocalID}, r.Path...)
-	if len(r.Path) > wire.MaxPathLen {
+	if len(b.Route.Path)+1 > wire.MaxPathLen {
 		return wire.Route{}, false
 	}
+	r := b.Route
+	r.Signature = slices.Clone(r.Signature)
+	// Our id prepended, in one allocation.
+	r.Path = append(append(make([]string, 0, len(b.Route.Path)+1), t.cfg.LocalID), b.Route.Path...)
 	if pol.MaxSlots > 0 {
 		r.Slots = min(r.Slots, pol.MaxSlots)
 	}

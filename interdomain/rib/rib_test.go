@@ -332,3 +332,48 @@ func TestCheckFrom(t *testing.T) {
 		t.Fatalf("WrongFirstHop = %d, want 2", n)
 	}
 }
+
+// TestCheckFromVerified: a signature checked ahead of the RIB (Precheck, as
+// the transport's stream readers do in parallel) gives the same outcome and
+// the same counters as CheckFrom, and a verdict made against a key other
+// than the one the RIB knows for the origin is ignored.
+func TestCheckFromVerified(t *testing.T) {
+	forged := route("s", 10, 0, "X", "A")
+	if err := wire.Sign(&forged, keys["B"]); err != nil { // B signs a route claiming origin A
+		t.Fatal(err)
+	}
+	unsigned := route("s", 10, 0, "X", "A")
+	unsigned.Signature = nil
+	tampered := route("s", 10, 0, "X", "A")
+	tampered.Address = netip.MustParseAddr("203.0.113.9")
+	unknown := route("s", 10, 0, "X", "A")
+	unknown.Origin, unknown.Path = "Z", []string{"X", "Z"}
+	for _, r := range []wire.Route{
+		route("s", 10, 0, "X", "A"), route("s", 10, 0, "X", "L", "A"), route("s", 10, 0, "Y", "A"),
+		forged, unsigned, tampered, unknown,
+	} {
+		plain := New(Config{LocalID: "L", Keys: known()})
+		pre := New(Config{LocalID: "L", Keys: known()})
+		want := plain.CheckFrom("X", r)
+		got := pre.CheckFromVerified("X", r, Precheck(known(), r))
+		if (want == nil) != (got == nil) || (want != nil && want.Error() != got.Error()) {
+			t.Errorf("route %v: CheckFromVerified = %v, CheckFrom = %v", r.Path, got, want)
+		}
+		if plain.Stats() != pre.Stats() {
+			t.Errorf("route %v: stats %+v, want %+v", r.Path, pre.Stats(), plain.Stats())
+		}
+	}
+	// A verdict is only taken for the key the RIB knows: one that claims a
+	// forged route good under another key changes nothing.
+	r := New(Config{LocalID: "L", Keys: known()})
+	wrong := Verdict{Key: keys["B"].Public().(ed25519.PublicKey)}
+	if err := r.CheckFromVerified("X", forged, wrong); !errors.Is(err, ErrBadSignature) || r.Stats().BadSignatures != 1 {
+		t.Fatalf("verdict for another key: %v, %+v", err, r.Stats())
+	}
+	// A verdict for the right key is taken as is: the RIB does not verify
+	// again (that is the point), so only Precheck may produce one.
+	good := Verdict{Key: known()["A"]}
+	if err := r.CheckFromVerified("X", forged, good); err != nil {
+		t.Fatalf("verdict for the origin's key not taken: %v", err)
+	}
+}

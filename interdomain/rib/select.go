@@ -10,7 +10,9 @@ import (
 // exported best path changed.
 func (t *RIB) decide(service string) *Change {
 	old := t.loc[service]
-	var cands []Path
+	// Most services have a path or two: no allocation for those.
+	var buf [2]Path
+	cands := buf[:0]
 	for _, p := range t.paths[service] {
 		if !p.Suppressed {
 			cands = append(cands, *p)

@@ -54,7 +54,9 @@ type Config struct {
 	Listen []ma.Multiaddr
 	Peers  []Peer
 	// Keys holds the public keys of origin domains that are not
-	// neighbours; neighbours' keys come from their peer IDs.
+	// neighbours; neighbours' keys come from their peer IDs. It must be
+	// safe for concurrent use (a StaticKeys that nobody modifies is):
+	// stream readers verify origin signatures in parallel with the loop.
 	Keys rib.KeyStore
 	// Protocol tunes the protocol (hold time, MRAI, graceful restart,
 	// damping, policy...). Its LocalID, Key, Keys and Peers are set from

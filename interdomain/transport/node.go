@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -55,6 +56,13 @@ type Node struct {
 	// Frames written and decoded, by message type, over every stream.
 	sent, received [wire.TypeEndOfRIB + 1]atomic.Uint64
 
+	// keys are the origin keys the Speaker uses too; read-only, shared with
+	// the stream readers, which verify origin signatures (see precheck).
+	keys rib.KeyStore
+	// verifySem bounds the goroutines verifying signatures, over every
+	// stream, to GOMAXPROCS.
+	verifySem chan struct{}
+
 	// Owned by the loop goroutine.
 	sp    *fsm.Speaker
 	conns map[string]*conn // current stream per domain
@@ -90,6 +98,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		peers: map[string]*Peer{}, byID: map[peer.ID]*Peer{},
 		events: make(chan func(time.Time), 64), stop: make(chan struct{}), loopDone: make(chan struct{}),
 		sp: sp, conns: map[string]*conn{}, subs: map[*subscriber]struct{}{},
+		keys: ks, verifySem: make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 	n.gater = &gater{allowed: map[peer.ID]bool{}, log: n.log}
 	for i := range cfg.Peers {

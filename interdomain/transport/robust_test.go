@@ -94,7 +94,8 @@ func TestTriangleNoLoop(t *testing.T) {
 	}
 	// a told b and c once each, and heard nothing back: neither sends a's
 	// route to a (split horizon, and paths through a are not exported to
-	// it), so there was nothing to withdraw from a either.
+	// it), so there was nothing to withdraw from a either, and a's
+	// retraction is flooded to every peer but its origin.
 	var st Stats
 	waitFor(t, 3*time.Second, "a's two announcements and two withdrawals written", func() bool {
 		var err error
@@ -317,6 +318,55 @@ func TestForgedOriginDropped(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestForgedOriginsInLargeUpdate: an UPDATE large enough to be verified in
+// parallel chunks by a's stream reader (see precheck), with forged routes
+// in several chunks and a route a refuses as a loop before its signature:
+// exactly those are refused and counted, as one by one on the loop, and
+// every genuine route is stored.
+func TestForgedOriginsInLargeUpdate(t *testing.T) {
+	t.Parallel()
+	g := newGuard(t, nil)
+	n := 3*verifyChunk + 5
+	bad := map[int]bool{0: true, verifyChunk + 7: true, n - 1: true}
+	loop := 2*verifyChunk + 1
+	var u wire.Update
+	var want []string
+	for i := range n {
+		name := fmt.Sprintf("bulk-%04d", i)
+		r := zRoute(t, name)
+		switch {
+		case bad[i]: // z signs a route claiming b as its origin
+			r = originRoute(t, service(name, 9), "b")
+			r.Path = []string{"z", "b"}
+			if err := wire.Sign(&r, testKey("z")); err != nil {
+				t.Fatal(err)
+			}
+		case i == loop: // through a already
+			r.Path = []string{"z", "a", "z"}
+		default:
+			want = append(want, name)
+		}
+		u.Announce = append(u.Announce, r)
+	}
+	before, err := g.a.Stats(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.z.send(t, u)
+	g.waitFromZ(t, want...)
+	after, err := g.a.Stats(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, w := statsDelta(before.RIB, after.RIB), (rib.Stats{BadSignatures: 3, Loops: 1}); d != w {
+		t.Errorf("refusal counters moved by %+v, want %+v", d, w)
+	}
+	if st := peerState(t, g.a, "z"); st.State != fsm.Established || st.Received != len(want) {
+		t.Errorf("a's session with z: %+v", st)
+	}
+	g.intact(t, "probe")
 }
 
 func statsDelta(before, after rib.Stats) rib.Stats {

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 
+	"github.com/stitchnfv/stitch/interdomain/rib"
 	"github.com/stitchnfv/stitch/interdomain/wire"
 )
 
@@ -137,7 +139,11 @@ func (c *conn) read() {
 		switch {
 		case err == nil:
 			c.n.received[m.Type()].Add(1)
-			ev = func(now time.Time) { c.n.deliver(now, c, m) }
+			var verdicts []rib.Verdict
+			if u, ok := m.(wire.Update); ok && len(u.Announce) > 0 {
+				verdicts = c.n.precheck(c.domain, u.Announce)
+			}
+			ev = func(now time.Time) { c.n.deliver(now, c, m, verdicts) }
 		case src.err != nil || errors.Is(err, io.EOF):
 			// The stream ended or broke, cleanly or mid-frame.
 			cause := src.err
@@ -157,4 +163,46 @@ func (c *conn) read() {
 			return
 		}
 	}
+}
+
+// verifyChunk is how many routes one verifying goroutine takes: ~256 ×
+// 35 µs ≈ 9 ms of ed25519 work, large against the cost of a goroutine.
+const verifyChunk = 256
+
+// precheck verifies the origin signatures of routes announced by domain
+// from, in parallel on at most GOMAXPROCS goroutines (over all streams),
+// and returns their verdicts for the Speaker (fsm.ReceiveVerified). It runs
+// on the stream's reader, before the UPDATE is posted to the loop, so the
+// loop no longer spends ~35 µs per route and the stream's messages keep
+// their order. Routes the RIB refuses before looking at their signature (a
+// loop through us, a path not starting with from) are skipped; everything
+// is still checked by the RIB, which only takes the signature's verdict.
+func (n *Node) precheck(from string, rs []wire.Route) []rib.Verdict {
+	vs := make([]rib.Verdict, len(rs))
+	check := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			r := &rs[i]
+			if len(r.Path) == 0 || r.Path[0] != from || r.Origin == n.cfg.Domain || slices.Contains(r.Path, n.cfg.Domain) {
+				continue
+			}
+			vs[i] = rib.Precheck(n.keys, *r)
+		}
+	}
+	if len(rs) <= verifyChunk {
+		n.verifySem <- struct{}{}
+		check(0, len(rs))
+		<-n.verifySem
+		return vs
+	}
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(rs); lo += verifyChunk {
+		hi := min(lo+verifyChunk, len(rs))
+		n.verifySem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-n.verifySem }()
+			check(lo, hi)
+		})
+	}
+	wg.Wait()
+	return vs
 }

@@ -163,7 +163,10 @@ func RetractionSize(r Retraction) int {
 // RouteSize is the encoded size of r inside an UPDATE, used to split large
 // updates into frames.
 func RouteSize(r Route) int {
-	n := len(appendRoute(nil, r))
+	// Encoded on the stack: SplitUpdate sizes every route it sends, and a
+	// route of the usual size fits.
+	var buf [512]byte
+	n := len(appendRoute(buf[:0], r))
 	return protowire.SizeTag(1) + protowire.SizeBytes(n)
 }
 

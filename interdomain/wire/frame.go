@@ -76,7 +76,8 @@ func ReadFrame(r ByteReader, max int) (Message, error) {
 // SplitUpdate splits u into updates whose encodings stay below max bytes
 // (MaxMessageSize if max <= 0). Retractions and withdrawals go first, in the
 // first update, so that a receiver never holds a stale route longer than
-// needed.
+// needed. The parts share u's backing arrays (capped, so appending to a part
+// copies); nothing is copied, which matters for a table of 100,000 routes.
 func SplitUpdate(u Update, max int) []Update {
 	if max <= 0 {
 		max = MaxMessageSize
@@ -91,28 +92,34 @@ func SplitUpdate(u Update, max int) []Update {
 		}
 		cur, size = Update{}, 0
 	}
-	for _, r := range u.Retract {
+	start := 0
+	for i, r := range u.Retract {
 		n := RetractionSize(r)
 		if size+n > budget {
 			flush()
+			start = i
 		}
-		cur.Retract = append(cur.Retract, r)
+		cur.Retract = u.Retract[start : i+1 : i+1]
 		size += n
 	}
-	for _, s := range u.Withdraw {
+	start = 0
+	for i, s := range u.Withdraw {
 		n := protowire.SizeTag(2) + protowire.SizeBytes(len(s))
 		if size+n > budget {
 			flush()
+			start = i
 		}
-		cur.Withdraw = append(cur.Withdraw, s)
+		cur.Withdraw = u.Withdraw[start : i+1 : i+1]
 		size += n
 	}
-	for _, r := range u.Announce {
+	start = 0
+	for i, r := range u.Announce {
 		n := RouteSize(r)
 		if size+n > budget {
 			flush()
+			start = i
 		}
-		cur.Announce = append(cur.Announce, r)
+		cur.Announce = u.Announce[start : i+1 : i+1]
 		size += n
 	}
 	flush()
