@@ -68,16 +68,19 @@ func (o *Orchestrator) RunRouters(ctx context.Context, interval time.Duration) {
 	})
 }
 
-// paced runs pass every interval until ctx ends, but leaves at least twice
-// a pass's duration idle after it: a walk over every NS instance grows
-// with their number, and must not take a core of its own (1,000 NS
-// instances: ~60–90 ms a pass, see BenchmarkBackgroundWith1000Instances).
+// paced runs pass every interval until ctx ends, but leaves up to twice a
+// pass's duration idle after it, and at most one interval: a walk over
+// every NS instance grows with their number, and must not take a core of
+// its own (1,000 NS instances: ~60–90 ms a pass, see
+// BenchmarkBackgroundWith1000Instances), yet a pass slowed by I/O (a
+// router that answers late) must not leave the others' slot reports
+// older than the router's timeout.
 func paced(ctx context.Context, interval time.Duration, pass func()) {
 	for {
 		start := time.Now()
 		pass()
 		took := time.Since(start)
-		wait := max(interval-took, 2*took)
+		wait := max(interval-took, min(2*took, interval))
 		select {
 		case <-ctx.Done():
 			return

@@ -116,7 +116,9 @@ func (c *SlotCollector) Collect(ctx context.Context) {
 }
 
 func (c *SlotCollector) read(ctx context.Context, t SlotTarget) (slots.Snapshot, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.interval)
+	// Longer than an interval: on a loaded host a read that misses one
+	// tick still beats a report that ages until the router ignores it.
+	ctx, cancel := context.WithTimeout(ctx, max(c.interval, time.Second))
 	defer cancel()
 	return c.m.ReadSlots(ctx, t.Site, t.Addr)
 }

@@ -149,7 +149,7 @@ func testServiceRouter(t *testing.T, mode string) {
 		for i := range sessions {
 			inst, err := session(edge, slottedSAP)
 			if err != nil {
-				t.Fatalf("session %d: %v", i, err)
+				t.Fatalf("session %d: %v; the router: %+v", i, err, routerView(t, c, ns.ID))
 			}
 			got[inst]++
 		}
