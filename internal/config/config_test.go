@@ -41,6 +41,9 @@ func TestParseOVNFabric(t *testing.T) {
 	if !Default().Network.OVN.Embedded() {
 		t.Fatal("the default OVN central should be embedded")
 	}
+	if r := Default().ServiceRouter; !r.Enabled(FabricOVN) || r.Enabled(FabricBridge) || r.Program != "stitch-router" {
+		t.Fatalf("default service router %+v: want on for OVN, off for bridges", r)
+	}
 }
 
 func TestParseRejects(t *testing.T) {
@@ -58,6 +61,8 @@ func TestParseRejects(t *testing.T) {
 		"bad underlay":   {"network: {fabric: ovn, ovn: {underlay: 100.64.0.0/30}}\n", "network.ovn.underlay"},
 		"netns alone":    {"network: {fabric: ovn}\nvim: {type: local, sites: [{name: a, netns: lab-a}]}\n", "netns and encap-ip"},
 		"bad encap ip":   {"vim: {type: local, sites: [{name: a, netns: lab-a, encap-ip: 10.0.0}]}\n", "encap-ip"},
+		"router mode":    {"service-router: {mode: ebpf}\n", "service-router.mode"},
+		"router memory":  {"service-router: {memory-mb: -1}\n", "service-router.memory-mb"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.yaml))
