@@ -68,6 +68,7 @@ func publishView(ctx context.Context, tree *telemetry.Tree, r *servicerouter.Rou
 				telemetry.SetOp(leaf+"weight", uint64(in.Estimate.Weight)),
 				telemetry.SetOp(leaf+"reported-free", int64(in.Estimate.Free)),
 				telemetry.SetOp(leaf+"new-sessions", in.Counters.NewFlows),
+				telemetry.SetOp(leaf+"new-sessions-per-second", in.Estimate.SendRate),
 				telemetry.SetOp(leaf+"draining", in.Draining))
 		}
 		_ = tree.Apply(ops...)

@@ -224,9 +224,9 @@ func TestNsShowExplainsPlacement(t *testing.T) {
 	}
 
 	r = e.ok(t, "ns", "routers", "ns-1")
-	if got := lines(r.out); len(got) != 3 || got[0] != "ROUTER | SERVICE | INSTANCE | SHARE | FREE | WEIGHT | AGE | SESSIONS | REFUSED | STATE" ||
-		got[1] != "ns-1-sr | svc/sap (10.0.0.100:8080/tcp) | ns-1-fw-main-0 | 100.0% | 100 | 100 | 0ms | 1 | - | serving" ||
-		got[2] != "ns-1-sr | svc/sap (10.0.0.100:8080/tcp) | (all) | 100% | - | - | - | 1 | 0 | -" {
+	if got := lines(r.out); len(got) != 3 || got[0] != "ROUTER | SERVICE | INSTANCE | SHARE | FREE | WEIGHT | AGE | SESSIONS | NEW/S | REFUSED | STATE" ||
+		got[1] != "ns-1-sr | svc/sap (10.0.0.100:8080/tcp) | ns-1-fw-main-0 | 100.0% | 100 | 100 | 0ms | 1 | 2.5 | - | serving" ||
+		got[2] != "ns-1-sr | svc/sap (10.0.0.100:8080/tcp) | (all) | 100% | - | - | - | 1 | - | 0 | -" {
 		t.Errorf("ns routers:\n%s", r.out)
 	}
 

@@ -255,10 +255,10 @@ func (a *app) nsRoutersCmd() *cobra.Command {
 // sessions the router gives it and why (the weight from its free slots
 // after headroom), and what it got.
 func routerTable(w io.Writer, routers []nfvo.RouterView) {
-	row(w, "ROUTER", "SERVICE", "INSTANCE", "SHARE", "FREE", "WEIGHT", "AGE", "SESSIONS", "REFUSED", "STATE")
+	row(w, "ROUTER", "SERVICE", "INSTANCE", "SHARE", "FREE", "WEIGHT", "AGE", "SESSIONS", "NEW/S", "REFUSED", "STATE")
 	for _, r := range routers {
 		if r.Error != "" {
-			row(w, r.VnfcID, "-", "-", "-", "-", "-", "-", "-", "-", "unreachable: "+r.Error)
+			row(w, r.VnfcID, "-", "-", "-", "-", "-", "-", "-", "-", "-", "unreachable: "+r.Error)
 		}
 		for _, s := range r.Services {
 			svc := fmt.Sprintf("%s (%s:%d/%s)", s.Name, s.VIP, s.Port, s.Protocol)
@@ -269,12 +269,12 @@ func routerTable(w io.Writer, routers []nfvo.RouterView) {
 				}
 				row(w, r.VnfcID, svc, in.ID, fmt.Sprintf("%.1f%%", in.Share), fmt.Sprint(in.Estimate.Free),
 					fmt.Sprint(in.Estimate.Weight), fmt.Sprintf("%.0fms", 1000*in.Estimate.AgeSeconds),
-					fmt.Sprint(in.Counters.NewSessions), "-", state)
+					fmt.Sprint(in.Counters.NewSessions), fmt.Sprintf("%.1f", in.Estimate.SendRate), "-", state)
 			}
 			if o := s.Overflow; o != nil {
-				row(w, r.VnfcID, svc, o.ID, "-", "-", "-", "-", fmt.Sprint(o.Counters.NewSessions), "-", "overflow")
+				row(w, r.VnfcID, svc, o.ID, "-", "-", "-", "-", fmt.Sprint(o.Counters.NewSessions), "-", "-", "overflow")
 			}
-			row(w, r.VnfcID, svc, "(all)", "100%", "-", "-", "-", fmt.Sprint(s.Counters.NewSessions), fmt.Sprint(s.Counters.Refused), "")
+			row(w, r.VnfcID, svc, "(all)", "100%", "-", "-", "-", fmt.Sprint(s.Counters.NewSessions), "-", fmt.Sprint(s.Counters.Refused), "")
 		}
 	}
 }

@@ -82,17 +82,19 @@ type InstanceView struct {
 // Estimate mirrors servicerouter/slots.Estimate: every term of the
 // headroom rule, so an operator can see why an instance gets its weight.
 type Estimate struct {
-	Live       bool    `json:"live"`
-	Free       int     `json:"free"` // in the last report
-	Mean       float64 `json:"mean"` // moving average of slots in use
-	Sigma      float64 `json:"sigma"`
-	AgeSeconds float64 `json:"ageSeconds"` // of the last report
-	Rate       float64 `json:"rate"`       // new sessions per second in steady state
-	Sent       int     `json:"sent"`       // sessions sent since the last report
-	Arrivals   float64 `json:"arrivals"`
-	Departures float64 `json:"departures"`
-	Headroom   float64 `json:"headroom"`
-	Weight     uint32  `json:"weight"` // free slots the router will spend
+	Live           bool    `json:"live"`
+	Free           int     `json:"free"` // in the last report
+	Mean           float64 `json:"mean"` // moving average of slots in use
+	Sigma          float64 `json:"sigma"`
+	AgeSeconds     float64 `json:"ageSeconds"`     // of the last report
+	Rate           float64 `json:"rate"`           // new sessions per second in steady state
+	SessionSeconds float64 `json:"sessionSeconds"` // mean session length the rule uses (measured when short)
+	SendRate       float64 `json:"sendRate"`       // new sessions per second the router sends it
+	Sent           int     `json:"sent"`           // sessions sent since the last report
+	Arrivals       float64 `json:"arrivals"`
+	Departures     float64 `json:"departures"`
+	Headroom       float64 `json:"headroom"`
+	Weight         uint32  `json:"weight"` // free slots the router will spend
 }
 
 // Counters are data-plane counters since the router started.

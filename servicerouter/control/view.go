@@ -26,7 +26,7 @@ func instanceView(in servicerouter.InstanceView) InstanceView {
 
 func estimate(e slots.Estimate) Estimate {
 	return Estimate{Live: e.Live, Free: e.Free, Mean: e.Mean, Sigma: e.Sigma, AgeSeconds: e.Age.Seconds(),
-		Rate: e.Rate, Sent: e.Sent, Arrivals: e.Arrivals, Departures: e.Departures, Headroom: e.Headroom, Weight: e.Weight}
+		Rate: e.Rate, SessionSeconds: e.Session.Seconds(), SendRate: e.SendRate, Sent: e.Sent, Arrivals: e.Arrivals, Departures: e.Departures, Headroom: e.Headroom, Weight: e.Weight}
 }
 
 func counters(c xdp.FlowCounters) Counters {

@@ -80,6 +80,7 @@ type Estimate struct {
 	Sigma      float64       // moving standard deviation of slots in use
 	Age        time.Duration // now − MeasuredAt of the last report
 	Session    time.Duration // mean session length T: measured, else SessionDuration
+	SendRate   float64       // new sessions per second this router sends it (moving average over report intervals)
 	Rate       float64       // new sessions per second in steady state: Mean / T
 	Sent       int           // sessions this router sent since the report was measured
 	Arrivals   float64       // Sent + (1 − Share)·Rate·Age: slots taken since the report
@@ -98,14 +99,15 @@ func (in Instance) Estimate(now time.Time, p Params) Estimate {
 	T := session.Seconds()
 	age := now.Sub(in.last.MeasuredAt)
 	e := Estimate{
-		Live:    !in.last.Draining && age <= p.Timeout,
-		Free:    in.last.Available,
-		Mean:    in.mean,
-		Sigma:   math.Sqrt(in.variance),
-		Age:     age,
-		Session: session,
-		Rate:    in.mean / T,
-		Sent:    in.sentSince(in.last.MeasuredAt),
+		Live:     !in.last.Draining && age <= p.Timeout,
+		Free:     in.last.Available,
+		Mean:     in.mean,
+		Sigma:    math.Sqrt(in.variance),
+		Age:      age,
+		Session:  session,
+		SendRate: in.rate,
+		Rate:     in.mean / T,
+		Sent:     in.sentSince(in.last.MeasuredAt),
 	}
 	a := max(age.Seconds(), 0) // a report from the future counts as fresh
 	span := a + p.Horizon.Seconds()

@@ -537,7 +537,7 @@ func (f *Fake) Routers(_ context.Context, id string) ([]nfvo.RouterView, error) 
 		}
 		share := float64(v.Slots) / float64(total)
 		svc.Instances = append(svc.Instances, control.InstanceView{ID: v.ID, Entries: int(share * 65537), Share: 100 * share,
-			Estimate: control.Estimate{Live: true, Free: v.Slots, Weight: uint32(v.Slots)},
+			Estimate: control.Estimate{Live: true, Free: v.Slots, Weight: uint32(v.Slots), SendRate: 2.5},
 			Counters: control.Counters{NewSessions: 1, Packets: 10}})
 		svc.Counters.NewSessions++
 	}
