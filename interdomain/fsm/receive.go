@@ -175,6 +175,10 @@ func (s *Speaker) onUpdate(now time.Time, p *session, u wire.Update, verdicts []
 			return
 		}
 	}
+	// Most routes of an UPDATE change a best path: changed makes room
+	// for their changes at once, not change by change.
+	s.changeHint = len(u.Withdraw) + len(u.Announce)
+	defer func() { s.changeHint = 0 }()
 	for _, svc := range u.Withdraw {
 		s.withdrawFrom(now, p, svc)
 	}
@@ -188,12 +192,16 @@ func (s *Speaker) onUpdate(now time.Time, p *session, u wire.Update, verdicts []
 }
 
 func (s *Speaker) withdrawFrom(now time.Time, p *session, svc string) {
-	if _, ok := s.rib.Get(p.cfg.ID, svc); !ok {
-		return
+	// Without damping nothing is penalised, and withdrawing what the
+	// peer does not have changes nothing: no need to look it up first.
+	if s.cfg.Damping != nil {
+		if _, ok := s.rib.Get(p.cfg.ID, svc); !ok {
+			return
+		}
+		s.penalise(now, p, svc, 0)
 	}
-	s.penalise(now, p, svc, 0)
-	if c := s.rib.Withdraw(p.cfg.ID, svc); c != nil {
-		s.changed(*c)
+	if c, ok := s.rib.WithdrawChange(p.cfg.ID, svc); ok {
+		s.changed(c)
 	}
 }
 
@@ -207,8 +215,8 @@ func (s *Speaker) learnFrom(now time.Time, p *session, r wire.Route, v rib.Verdi
 		}
 		// Treat as withdraw (RFC 7606): the peer no longer announces its
 		// previous route for the service, and we refuse the new one.
-		if c := s.rib.Withdraw(id, r.Service); c != nil {
-			s.changed(*c)
+		if c, ok := s.rib.WithdrawChange(id, r.Service); ok {
+			s.changed(c)
 		}
 		return
 	}
@@ -222,14 +230,14 @@ func (s *Speaker) learnFrom(now time.Time, p *session, r wire.Route, v rib.Verdi
 			suppressed = st.Suppressed()
 		}
 	}
-	c, err := s.rib.Store(id, r, suppressed)
+	c, ok, err := s.rib.StoreChange(id, r, suppressed)
 	if err != nil {
 		// Unreachable: peer ids are configured and never empty.
 		s.event(Event{Peer: id, Kind: RouteRefused, Service: r.Service, Err: err})
 		return
 	}
-	if c != nil {
-		s.changed(*c)
+	if ok {
+		s.changed(c)
 	}
 }
 

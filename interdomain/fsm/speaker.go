@@ -12,12 +12,16 @@ import (
 
 // Speaker is one domain's protocol state: its sessions and its RIB.
 type Speaker struct {
-	cfg    Config
-	rib    *rib.RIB
-	peers  map[string]*session
-	order  []string // peer ids, sorted, so outputs are deterministic
-	locals map[string]*local
-	out    Output
+	cfg   Config
+	rib   *rib.RIB
+	peers map[string]*session
+	order []string // peer ids, sorted, so outputs are deterministic
+	// sessions are peers' sessions in the order of order.
+	sessions []*session
+	// changeHint is how many changes the UPDATE being handled may make.
+	changeHint int
+	locals     map[string]*local
+	out        Output
 	// lastEpoch is the epoch of the last service we started originating;
 	// the next is later even if the clock is not.
 	lastEpoch uint64
@@ -70,6 +74,9 @@ func New(cfg Config) (*Speaker, error) {
 		s.order = append(s.order, p.ID)
 	}
 	slices.Sort(s.order)
+	for _, id := range s.order {
+		s.sessions = append(s.sessions, s.peers[id])
+	}
 	return s, nil
 }
 
@@ -247,9 +254,12 @@ func (s *Speaker) down(now time.Time, p *session, cause error, keepIfRestarting 
 // changed records a Loc-RIB change and marks the service for re-export to
 // every established peer.
 func (s *Speaker) changed(c rib.Change) {
+	if s.out.Changes == nil && s.changeHint > 1 {
+		s.out.Changes = make([]rib.Change, 0, s.changeHint)
+	}
 	s.out.Changes = append(s.out.Changes, c)
-	for _, id := range s.order {
-		if p := s.peers[id]; p.state == Established {
+	for _, p := range s.sessions {
+		if p.state == Established {
 			p.dirty.add(c.Service)
 		}
 	}

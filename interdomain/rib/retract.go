@@ -94,7 +94,12 @@ func (t *RIB) Retract(now time.Time, r wire.Retraction) (*Change, []string) {
 		delete(m, oldest)
 	}
 	var dropped []string
-	for peer, p := range t.paths[r.Service] {
+	var paths []Path
+	if e := t.svcs[r.Service]; e != nil {
+		paths = e.paths
+	}
+	for _, p := range paths {
+		peer := p.Peer
 		if p.Route.Origin != r.Origin || p.Route.Epoch > r.Epoch {
 			continue
 		}

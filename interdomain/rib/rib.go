@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"maps"
 	"reflect"
 	"slices"
 	"time"
@@ -16,29 +15,74 @@ import (
 // RIB is the routing state of one domain.
 type RIB struct {
 	cfg Config
-	// paths is Adj-RIB-In and local routes: service → peer ("" = local).
-	paths map[string]map[string]*Path
-	// byPeer indexes paths for per-peer operations.
-	byPeer map[string]map[string]struct{}
-	loc    map[string]*Best
-	out    map[string]map[string]wire.Route
+	// svcs holds, per service, Adj-RIB-In and local routes (one path per
+	// peer, "" = local), the Loc-RIB entry and Adj-RIB-Out: one map
+	// look-up finds all a decision or an export needs.
+	svcs map[string]*entry
+	// peers indexes paths for per-peer operations.
+	peers map[string]*peerIndex
+	// nLoc counts the services with a best path.
+	nLoc int
+	// outPeers indexes Adj-RIB-Out, kept in the entries, per peer.
+	outPeers map[string]*peerIndex
 	// tombs holds retractions: service → origin → highest epoch retracted.
 	tombs map[string]map[string]tombstone
 	// oldestTomb is when the oldest tombstone was recorded, or earlier:
 	// ExpireTombstones does nothing before it is due.
 	oldestTomb time.Time
 	stats      Stats
+	// lastPath is the last domain path stored, which the next route's
+	// path is compared with (a table's routes mostly share one). Paths
+	// the RIB holds are never modified in place, so they can be shared.
+	lastPath []string
+	// expFrom and expPath are the last path exported and its export,
+	// with our id prepended.
+	expFrom, expPath []string
+	// sigs is the slab signatures are copied into.
+	sigs []byte
+	// memoSvc and memoE are lookup's last answer, if memoOK.
+	memoSvc string
+	memoE   *entry
+	memoOK  bool
+}
+
+// sigSlab is the size of the slabs copySig carves signatures from.
+const sigSlab = 16 << 10
+
+// copyPath returns a copy of p the RIB owns; it may be shared with other
+// routes.
+func (t *RIB) copyPath(p []string) []string {
+	if len(p) == 0 {
+		return slices.Clone(p)
+	}
+	if !slices.Equal(p, t.lastPath) {
+		t.lastPath = slices.Clip(slices.Clone(p))
+	}
+	return t.lastPath
+}
+
+// copySig returns a copy of sig, carved from a slab for the usual sizes.
+func (t *RIB) copySig(sig []byte) []byte {
+	n := len(sig)
+	if n == 0 || n > 256 {
+		return slices.Clone(sig)
+	}
+	if cap(t.sigs)-len(t.sigs) < n {
+		t.sigs = make([]byte, 0, sigSlab)
+	}
+	off := len(t.sigs)
+	t.sigs = append(t.sigs, sig...)
+	return t.sigs[off : off+n : off+n]
 }
 
 // New returns an empty RIB.
 func New(cfg Config) *RIB {
 	return &RIB{
-		cfg:    cfg,
-		paths:  map[string]map[string]*Path{},
-		byPeer: map[string]map[string]struct{}{},
-		loc:    map[string]*Best{},
-		out:    map[string]map[string]wire.Route{},
-		tombs:  map[string]map[string]tombstone{},
+		cfg:      cfg,
+		svcs:     map[string]*entry{},
+		peers:    map[string]*peerIndex{},
+		outPeers: map[string]*peerIndex{},
+		tombs:    map[string]map[string]tombstone{},
 	}
 }
 
@@ -96,7 +140,12 @@ func (t *RIB) check(r wire.Route, v Verdict) error {
 // updates and the same route arriving over several peers cost one ed25519
 // verification (~35 µs) instead of one each.
 func (t *RIB) verified(r wire.Route) bool {
-	for _, p := range t.paths[r.Service] {
+	e := t.svcs[r.Service]
+	if e == nil {
+		return false
+	}
+	for i := range e.paths {
+		p := &e.paths[i]
 		h := p.Route
 		if !p.Local() && h.Origin == r.Origin && h.Address == r.Address && h.Port == r.Port &&
 			h.Proto == r.Proto && h.Ingress == r.Ingress && h.Epoch == r.Epoch && bytes.Equal(h.Signature, r.Signature) {
@@ -174,29 +223,54 @@ func (t *RIB) Learn(peer string, r wire.Route) (*Change, error) {
 // held back by flap damping: kept, so that it can be used once reused, but
 // not a candidate. A route already suppressed stays so.
 func (t *RIB) Store(peer string, r wire.Route, suppressed bool) (*Change, error) {
+	c, ok, err := t.StoreChange(peer, r, suppressed)
+	if !ok {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// StoreChange is Store returning the change by value, and whether there is
+// one: the caller that copies it saves an allocation per route.
+func (t *RIB) StoreChange(peer string, r wire.Route, suppressed bool) (Change, bool, error) {
 	if peer == "" {
-		return nil, errors.New("rib: store from empty peer id")
+		return Change{}, false, errors.New("rib: store from empty peer id")
 	}
 	pref := DefaultPreference
 	if t.cfg.Preference != nil {
 		pref = t.cfg.Preference(peer, r)
 	}
-	p := &Path{Peer: peer, Route: r.Clone(), Pref: pref}
-	if old := t.get(peer, r.Service); old != nil {
+	// A copy, as r.Clone, but its path interned and its signature carved
+	// from a slab: no allocation per route for a table's usual paths.
+	r.Path = t.copyPath(r.Path)
+	r.Signature = t.copySig(r.Signature)
+	p := Path{Peer: peer, Route: r, Pref: pref}
+	e := t.entry(r.Service)
+	if old := e.path(peer); old != nil {
 		p.Suppressed = old.Suppressed
 	}
 	p.Suppressed = p.Suppressed || suppressed
-	t.put(p)
-	return t.decide(r.Service), nil
+	t.put(e, p)
+	c, ok := t.decideEntry(r.Service, e)
+	return c, ok, nil
 }
 
 // Withdraw removes peer's route for service.
 func (t *RIB) Withdraw(peer, service string) *Change {
-	if t.get(peer, service) == nil {
-		return nil
+	if c, ok := t.WithdrawChange(peer, service); ok {
+		return &c
 	}
-	t.del(peer, service)
-	return t.decide(service)
+	return nil
+}
+
+// WithdrawChange is Withdraw returning the change by value, and whether
+// there is one.
+func (t *RIB) WithdrawChange(peer, service string) (Change, bool) {
+	e := t.svcs[service]
+	if e == nil || !t.remove(e, peer, service) {
+		return Change{}, false
+	}
+	return t.decideEntry(service, e)
 }
 
 // Originate installs or replaces a route we originate (Peer ""). Its Path
@@ -204,8 +278,12 @@ func (t *RIB) Withdraw(peer, service string) *Change {
 func (t *RIB) Originate(r wire.Route) *Change {
 	r = r.Clone()
 	r.Path = nil
-	t.put(&Path{Route: r, Pref: DefaultPreference})
-	return t.decide(r.Service)
+	e := t.entry(r.Service)
+	t.put(e, Path{Route: r, Pref: DefaultPreference})
+	if c, ok := t.decideEntry(r.Service, e); ok {
+		return &c
+	}
+	return nil
 }
 
 // WithdrawLocal removes a route we originate.
@@ -240,13 +318,18 @@ func (t *RIB) SetSuppressed(peer, service string, suppressed bool) *Change {
 }
 
 // Count returns how many routes peer has in Adj-RIB-In.
-func (t *RIB) Count(peer string) int { return len(t.byPeer[peer]) }
+func (t *RIB) Count(peer string) int {
+	if x := t.peers[peer]; x != nil {
+		return x.n
+	}
+	return 0
+}
 
 // PeerRoutes returns peer's Adj-RIB-In, sorted by service.
 func (t *RIB) PeerRoutes(peer string) []Path {
 	var out []Path
-	for _, s := range slices.Sorted(maps.Keys(t.byPeer[peer])) {
-		out = append(out, *t.paths[s][peer])
+	for _, s := range t.peerServices(peer) {
+		out = append(out, *t.get(peer, s))
 	}
 	return out
 }
@@ -255,7 +338,7 @@ func (t *RIB) PeerRoutes(peer string) []Path {
 // down without graceful restart.
 func (t *RIB) DropPeer(peer string) []Change {
 	var out []Change
-	for _, s := range slices.Sorted(maps.Keys(t.byPeer[peer])) {
+	for _, s := range slices.Clone(t.peerServices(peer)) {
 		if c := t.Withdraw(peer, s); c != nil {
 			out = append(out, *c)
 		}
@@ -267,21 +350,22 @@ func (t *RIB) DropPeer(peer string) []Change {
 // restart, and returns how many. They stay usable until refreshed or
 // flushed.
 func (t *RIB) MarkStale(peer string) int {
-	for s := range t.byPeer[peer] {
-		t.paths[s][peer].Stale = true
-		if b := t.loc[s]; b != nil && b.Peer == peer {
+	for _, s := range t.peerServices(peer) {
+		e := t.svcs[s]
+		e.path(peer).Stale = true
+		if b := e.best; b != nil && b.Peer == peer {
 			b.Stale = true
 		}
 	}
-	return len(t.byPeer[peer])
+	return t.Count(peer)
 }
 
 // FlushStale removes peer's routes still stale: those not re-announced
 // since MarkStale.
 func (t *RIB) FlushStale(peer string) []Change {
 	var out []Change
-	for _, s := range slices.Sorted(maps.Keys(t.byPeer[peer])) {
-		if t.paths[s][peer].Stale {
+	for _, s := range slices.Clone(t.peerServices(peer)) {
+		if t.get(peer, s).Stale {
 			if c := t.Withdraw(peer, s); c != nil {
 				out = append(out, *c)
 			}
@@ -292,7 +376,7 @@ func (t *RIB) FlushStale(peer string) []Change {
 
 // Best returns the Loc-RIB entry for service.
 func (t *RIB) Best(service string) (Best, bool) {
-	b := t.loc[service]
+	b := t.best(service)
 	if b == nil {
 		return Best{}, false
 	}
@@ -301,9 +385,9 @@ func (t *RIB) Best(service string) (Best, bool) {
 
 // LocRIB returns every best path, sorted by service.
 func (t *RIB) LocRIB() []Best {
-	out := make([]Best, 0, len(t.loc))
-	for _, s := range slices.Sorted(maps.Keys(t.loc)) {
-		out = append(out, *t.loc[s])
+	out := make([]Best, 0, t.nLoc)
+	for _, s := range t.Services() {
+		out = append(out, *t.svcs[s].best)
 	}
 	return out
 }
@@ -313,8 +397,10 @@ func (t *RIB) LocRIB() []Best {
 // router uses it to find the best remote route for overflow.
 func (t *RIB) Candidates(service string) []Path {
 	var out []Path
-	for _, p := range t.paths[service] {
-		out = append(out, *p)
+	if e := t.svcs[service]; e != nil {
+		for _, p := range e.paths {
+			out = append(out, p)
+		}
 	}
 	slices.SortFunc(out, func(a, b Path) int {
 		if a.Suppressed != b.Suppressed {
@@ -329,34 +415,214 @@ func (t *RIB) Candidates(service string) []Path {
 	return out
 }
 
-func (t *RIB) get(peer, service string) *Path { return t.paths[service][peer] }
-
-func (t *RIB) put(p *Path) {
-	s := p.Route.Service
-	// One lookup per map: put runs for every route learnt.
-	m := t.paths[s]
-	if m == nil {
-		m = map[string]*Path{}
-		t.paths[s] = m
-	}
-	m[p.Peer] = p
-	bp := t.byPeer[p.Peer]
-	if bp == nil {
-		bp = map[string]struct{}{}
-		t.byPeer[p.Peer] = bp
-	}
-	bp[s] = struct{}{}
+// peerIndex lists the services a peer has a path for (or, in outPeers,
+// was sent a route for). Adding one appends to a list and removing one
+// only counts: a map would cost a hash insertion and deletion per route.
+// The list may hold services the peer no longer has, or has twice; it is
+// sorted out when read, and compacted as it grows.
+type peerIndex struct {
+	n    int      // services the peer has
+	svcs []string // a superset of them
+	// clean is whether svcs is sorted, unique and exact.
+	clean bool
 }
 
+// compact makes x.svcs exactly the services has reports, sorted.
+func (x *peerIndex) compact(has func(service string) bool) {
+	slices.Sort(x.svcs)
+	x.svcs = slices.Compact(x.svcs)
+	kept := x.svcs[:0]
+	for _, s := range x.svcs {
+		if has(s) {
+			kept = append(kept, s)
+		}
+	}
+	clear(x.svcs[len(kept):]) // release the names
+	x.svcs = kept
+	x.clean = true
+}
+
+// add notes that a service was added to the peer's.
+func (x *peerIndex) add(service string, has func(service string) bool) {
+	x.n++
+	x.svcs = append(x.svcs, service)
+	x.clean = false
+	if len(x.svcs) > 2*x.n+1024 {
+		x.compact(has)
+	}
+}
+
+// removed notes that a service was removed from the peer's, and reports
+// whether the peer has none left.
+//
+// It does not compact: that would cost a look-up per name listed, as much
+// as the map this replaces. Like a map, which never shrinks, the list
+// keeps the size of the peer's largest table until it is read, the peer
+// adds services, or it has none left.
+func (x *peerIndex) removed() bool {
+	x.n--
+	x.clean = false
+	return x.n == 0
+}
+
+// sorted returns the services, sorted. The slice is the index's own: valid
+// until the next change of the RIB.
+func (x *peerIndex) sorted(has func(service string) bool) []string {
+	if x == nil {
+		return nil
+	}
+	if !x.clean {
+		x.compact(has)
+	}
+	return x.svcs
+}
+
+// peerServices returns the services peer has a path for, sorted. The slice
+// is the index's own: valid until the next change of the RIB.
+func (t *RIB) peerServices(peer string) []string {
+	return t.peers[peer].sorted(func(s string) bool { return t.get(peer, s) != nil })
+}
+
+// entry is a service's paths, one per peer, its best path and the routes
+// sent to peers. It stays while it holds a path or a route sent.
+type entry struct {
+	// paths are in no particular order: decisions sort them.
+	paths []Path
+	// one is paths' storage while the service has a single path, as most
+	// do: one allocation per service.
+	one  [1]Path
+	best *Best
+	// out is Adj-RIB-Out for the service: the route sent to each peer that
+	// has one. oneOut is its storage while there is one.
+	out    []outRoute
+	oneOut [1]outRoute
+}
+
+// outRoute is a route in a peer's Adj-RIB-Out.
+type outRoute struct {
+	peer  string
+	route wire.Route
+}
+
+// sent returns the route sent to peer, or nil. The pointer is valid until
+// the next change of e's Adj-RIB-Out.
+func (e *entry) sent(peer string) *wire.Route {
+	for i := range e.out {
+		if e.out[i].peer == peer {
+			return &e.out[i].route
+		}
+	}
+	return nil
+}
+
+// empty reports whether e holds nothing, so can go.
+func (e *entry) empty() bool { return len(e.paths) == 0 && len(e.out) == 0 }
+
+// path returns the path learnt from peer, or nil. The pointer is valid
+// until the next put or del for the service.
+func (e *entry) path(peer string) *Path {
+	for i := range e.paths {
+		if e.paths[i].Peer == peer {
+			return &e.paths[i]
+		}
+	}
+	return nil
+}
+
+func (t *RIB) get(peer, service string) *Path {
+	e := t.svcs[service]
+	if e == nil {
+		return nil
+	}
+	return e.path(peer)
+}
+
+// best returns the Loc-RIB entry of service, or nil.
+func (t *RIB) best(service string) *Best {
+	if e := t.svcs[service]; e != nil {
+		return e.best
+	}
+	return nil
+}
+
+// lookup returns service's entry, or nil, remembering the last answer:
+// exporting a service to each peer in turn, and the Adj-RIB-Out look-ups
+// and updates that go with it, look it up once. Adding or removing an
+// entry forgets it.
+func (t *RIB) lookup(service string) *entry {
+	if t.memoOK && t.memoSvc == service {
+		return t.memoE
+	}
+	e := t.svcs[service]
+	t.memoSvc, t.memoE, t.memoOK = service, e, true
+	return e
+}
+
+// drop removes service's entry if it holds nothing.
+func (t *RIB) drop(service string, e *entry) {
+	if e.empty() {
+		delete(t.svcs, service)
+		t.memoSvc, t.memoE, t.memoOK = "", nil, false
+	}
+}
+
+// entry returns service's entry, created empty if need be.
+func (t *RIB) entry(service string) *entry {
+	e := t.svcs[service]
+	if e == nil {
+		e = &entry{}
+		e.paths, e.out = e.one[:0], e.oneOut[:0]
+		t.svcs[service] = e
+		t.memoOK = false
+	}
+	return e
+}
+
+// put stores p in e, the entry of its service, replacing the path from the
+// same peer.
+func (t *RIB) put(e *entry, p Path) {
+	if old := e.path(p.Peer); old != nil {
+		*old = p
+		return
+	}
+	e.paths = append(e.paths, p)
+	x := t.peers[p.Peer]
+	if x == nil {
+		x = &peerIndex{}
+		t.peers[p.Peer] = x
+	}
+	x.add(p.Route.Service, func(s string) bool { return t.get(p.Peer, s) != nil })
+}
+
+// del removes peer's path for service. The entry stays, even empty, until
+// decide has updated its best path.
 func (t *RIB) del(peer, service string) {
-	delete(t.paths[service], peer)
-	if len(t.paths[service]) == 0 {
-		delete(t.paths, service)
+	if e := t.svcs[service]; e != nil {
+		t.remove(e, peer, service)
 	}
-	delete(t.byPeer[peer], service)
-	if len(t.byPeer[peer]) == 0 {
-		delete(t.byPeer, peer)
+}
+
+// remove is del with service's entry e looked up. It reports whether e had
+// a path from peer.
+func (t *RIB) remove(e *entry, peer, service string) bool {
+	found := false
+	for i := range e.paths {
+		if e.paths[i].Peer == peer {
+			last := len(e.paths) - 1
+			e.paths[i] = e.paths[last]
+			e.paths[last] = Path{} // release the route
+			e.paths = e.paths[:last]
+			found = true
+			break
+		}
 	}
+	if !found {
+		return false
+	}
+	if t.peers[peer].removed() {
+		delete(t.peers, peer)
+	}
+	return true
 }
 
 // sameBest reports whether two Loc-RIB entries would export the same thing.

@@ -9,29 +9,46 @@ import (
 // decide recomputes the best path of service and returns the change, if the
 // exported best path changed.
 func (t *RIB) decide(service string) *Change {
-	old := t.loc[service]
+	e := t.svcs[service]
+	if e == nil {
+		return nil
+	}
+	if c, ok := t.decideEntry(service, e); ok {
+		return &c
+	}
+	return nil
+}
+
+// decideEntry is decide with the service's entry e already looked up,
+// returning the change by value and whether there is one. It removes e
+// from the RIB if it is left with no path.
+func (t *RIB) decideEntry(service string, e *entry) (Change, bool) {
+	old := e.best
 	// Most services have a path or two: no allocation for those.
 	var buf [2]Path
 	cands := buf[:0]
-	for _, p := range t.paths[service] {
-		if !p.Suppressed {
+	for i := range e.paths {
+		if p := &e.paths[i]; !p.Suppressed {
 			cands = append(cands, *p)
 		}
 	}
 	var next *Best
 	if len(cands) > 0 {
-		b := t.choose(cands, old)
-		next = &b
+		next = new(Best)
+		*next = t.choose(cands, old)
 	}
-	if next == nil {
-		delete(t.loc, service)
-	} else {
-		t.loc[service] = next
+	switch {
+	case old == nil && next != nil:
+		t.nLoc++
+	case old != nil && next == nil:
+		t.nLoc--
 	}
+	e.best = next
+	t.drop(service, e)
 	if sameBest(old, next) {
-		return nil
+		return Change{}, false
 	}
-	return &Change{Service: service, Old: old, New: next}
+	return Change{Service: service, Old: old, New: next}, true
 }
 
 // choose picks the best of cands (not empty). The incumbent, the previous
