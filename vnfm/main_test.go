@@ -4,6 +4,8 @@ import (
 	"flag"
 	"os"
 	"testing"
+
+	"github.com/stitchnfv/stitch/internal/testenv"
 )
 
 // TestMain keeps TestTelemetryBenchTargets — the child process
@@ -11,12 +13,6 @@ import (
 // rather than letting it skip.
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if os.Getenv(benchChildEnv) == "" {
-		pattern := "^TestTelemetryBenchTargets$"
-		if cur := flag.Lookup("test.skip").Value.String(); cur != "" {
-			pattern = cur + "|" + pattern
-		}
-		_ = flag.Set("test.skip", pattern)
-	}
+	testenv.ChildOnly(benchChildEnv, "TestTelemetryBenchTargets")
 	os.Exit(m.Run())
 }

@@ -4,6 +4,7 @@
 package testenv
 
 import (
+	"flag"
 	"os"
 	"os/exec"
 	"testing"
@@ -38,4 +39,19 @@ func RequireCommands(t testing.TB, names ...string) {
 			Unavailable(t, "this test needs "+n+" on PATH")
 		}
 	}
+}
+
+// ChildOnly keeps test, the entry point of a child process a benchmark
+// starts (the test binary re-executed with envVar set), out of ordinary
+// runs by adding it to -test.skip, so that it neither runs nor reports a
+// skip. Call it from TestMain after flag.Parse.
+func ChildOnly(envVar, test string) {
+	if os.Getenv(envVar) != "" {
+		return
+	}
+	pattern := "^" + test + "$"
+	if cur := flag.Lookup("test.skip").Value.String(); cur != "" {
+		pattern = cur + "|" + pattern
+	}
+	_ = flag.Set("test.skip", pattern)
 }
