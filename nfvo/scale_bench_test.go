@@ -26,32 +26,7 @@ import (
 func BenchmarkStoreWith1000Instances(b *testing.B) {
 	const n = 1000
 	ctx := context.Background()
-	dir := b.TempDir()
-	st, err := store.Open(filepath.Join(dir, "stitch.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	mgr, err := vnfm.New(nil, dir, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	o, err := New(Config{Store: st, VNFM: mgr})
-	if err != nil {
-		b.Fatal(err)
-	}
-	onboardExampleFiles(b, o)
-	ids := make([]string, 0, n)
-	for i := range n {
-		ns, err := o.CreateNS(ctx, CreateNsRequest{NsdID: "complex-service", Name: fmt.Sprintf("ns-%d", i)})
-		if err != nil {
-			b.Fatal(err)
-		}
-		ids = append(ids, ns.ID)
-		if err := seedInstantiated(ctx, st, ns); err != nil {
-			b.Fatal(err)
-		}
-	}
+	o, ids, dir := thousandInstantiated(b, n, Config{})
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -91,6 +66,41 @@ func BenchmarkStoreWith1000Instances(b *testing.B) {
 	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MiB")
 	b.ReportMetric(float64(rssKiB())/1024, "rss-MiB")
 	b.ReportMetric(float64(dbInfo.Size())/(1<<20), "db-MiB")
+}
+
+// thousandInstantiated is an orchestrator (cfg, with a store and a VNFM of
+// its own) holding n instantiated NS instances of the complex example, as
+// an instantiation leaves them in the store; it returns their ids and the
+// state directory.
+func thousandInstantiated(b *testing.B, n int, cfg Config) (*Orchestrator, []string, string) {
+	ctx := context.Background()
+	dir := b.TempDir()
+	st, err := store.Open(filepath.Join(dir, "stitch.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	if cfg.VNFM, err = vnfm.New(nil, dir, nil); err != nil {
+		b.Fatal(err)
+	}
+	cfg.Store = st
+	o, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	onboardExampleFiles(b, o)
+	ids := make([]string, 0, n)
+	for i := range n {
+		ns, err := o.CreateNS(ctx, CreateNsRequest{NsdID: "complex-service", Name: fmt.Sprintf("ns-%d", i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, ns.ID)
+		if err := seedInstantiated(ctx, st, ns); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return o, ids, dir
 }
 
 func pct(ds []time.Duration, p int) float64 {
@@ -168,32 +178,8 @@ func seedInstantiated(ctx context.Context, st store.Store, ns NsInstance) error 
 //
 //	go test -run NONE -bench BackgroundWith1000 -benchtime 20x ./nfvo/
 func BenchmarkBackgroundWith1000Instances(b *testing.B) {
-	const n = 1000
 	ctx := context.Background()
-	dir := b.TempDir()
-	st, err := store.Open(filepath.Join(dir, "stitch.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	mgr, err := vnfm.New(nil, dir, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	o, err := New(Config{Store: st, VNFM: mgr, Router: &RouterConfig{Program: "stitch-router"}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	onboardExampleFiles(b, o)
-	for i := range n {
-		ns, err := o.CreateNS(ctx, CreateNsRequest{NsdID: "complex-service", Name: fmt.Sprintf("ns-%d", i)})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := seedInstantiated(ctx, st, ns); err != nil {
-			b.Fatal(err)
-		}
-	}
+	o, _, _ := thousandInstantiated(b, 1000, Config{Router: &RouterConfig{Program: "stitch-router"}})
 	all, err := o.ListNS(ctx)
 	if err != nil {
 		b.Fatal(err)
