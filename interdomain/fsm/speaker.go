@@ -58,7 +58,7 @@ func New(cfg Config) (*Speaker, error) {
 	s := &Speaker{
 		cfg: cfg,
 		rib: rib.New(rib.Config{
-			LocalID: cfg.LocalID, Keys: cfg.Keys,
+			LocalID: cfg.LocalID, Keys: cfg.Keys, Verifier: cfg.Verifier,
 			Preference: cfg.Preference, Hysteresis: cfg.Hysteresis,
 			TombstoneTTL: cfg.TombstoneTTL,
 		}),
@@ -156,6 +156,7 @@ func (s *Speaker) Connected(now time.Time, peer string) error {
 			RouteRefresh:    true,
 			GracefulRestart: s.cfg.RestartTime > 0,
 			RestartTime:     max(s.cfg.RestartTime, 0),
+			BatchSignatures: !s.cfg.DisableBatchSignatures,
 		},
 	})
 	p.state = OpenSent

@@ -38,8 +38,10 @@ type RIB struct {
 	// expFrom and expPath are the last path exported and its export,
 	// with our id prepended.
 	expFrom, expPath []string
-	// sigs is the slab signatures are copied into.
-	sigs []byte
+	// sigs is the slab signatures and batch proofs are copied into;
+	// lastSig the last copy, shared by the next equal one (the routes of
+	// a batch share their signature).
+	sigs, lastSig []byte
 	// memoSvc and memoE are lookup's last answer, if memoOK.
 	memoSvc string
 	memoE   *entry
@@ -67,12 +69,16 @@ func (t *RIB) copySig(sig []byte) []byte {
 	if n == 0 || n > 256 {
 		return slices.Clone(sig)
 	}
+	if bytes.Equal(sig, t.lastSig) {
+		return t.lastSig
+	}
 	if cap(t.sigs)-len(t.sigs) < n {
 		t.sigs = make([]byte, 0, sigSlab)
 	}
 	off := len(t.sigs)
 	t.sigs = append(t.sigs, sig...)
-	return t.sigs[off : off+n : off+n]
+	t.lastSig = t.sigs[off : off+n : off+n]
+	return t.lastSig
 }
 
 // New returns an empty RIB.
@@ -127,7 +133,7 @@ func (t *RIB) check(r wire.Route, v Verdict) error {
 	if t.verified(r) {
 		return nil
 	}
-	if err := wire.Verify(r, pub); err != nil {
+	if err := t.cfg.Verifier.Verify(r, pub); err != nil {
 		t.stats.BadSignatures++
 		return err
 	}
@@ -148,7 +154,8 @@ func (t *RIB) verified(r wire.Route) bool {
 		p := &e.paths[i]
 		h := p.Route
 		if !p.Local() && h.Origin == r.Origin && h.Address == r.Address && h.Port == r.Port &&
-			h.Proto == r.Proto && h.Ingress == r.Ingress && h.Epoch == r.Epoch && bytes.Equal(h.Signature, r.Signature) {
+			h.Proto == r.Proto && h.Ingress == r.Ingress && h.Epoch == r.Epoch && bytes.Equal(h.Signature, r.Signature) &&
+			h.BatchIndex == r.BatchIndex && bytes.Equal(h.BatchProof, r.BatchProof) {
 			return true
 		}
 	}
@@ -188,13 +195,19 @@ type Verdict struct {
 	Err error
 }
 
+// SignatureVerifier checks an origin signature: a *wire.Verifier, or a
+// *wire.Run for the routes of one UPDATE in order.
+type SignatureVerifier interface {
+	Verify(r wire.Route, pub ed25519.PublicKey) error
+}
+
 // Precheck verifies r's origin signature against the key keys give for its
-// origin, as Check would. It touches no RIB, so it can run on any goroutine
-// and in parallel (keys must allow that: StaticKeys does), and its Verdict
+// origin, as Check would, with v (wire.Verify if nil). It touches no RIB, so it can run on any goroutine and in parallel
+// (keys must allow that: StaticKeys does), and its Verdict
 // is handed to CheckFromVerified: the ~35 µs ed25519 check then leaves the
 // goroutine that owns the RIB. A route whose origin has no key gets a zero
 // Verdict, and the RIB refuses it as usual.
-func Precheck(keys KeyStore, r wire.Route) Verdict {
+func Precheck(keys KeyStore, v SignatureVerifier, r wire.Route) Verdict {
 	if keys == nil {
 		return Verdict{}
 	}
@@ -202,7 +215,10 @@ func Precheck(keys KeyStore, r wire.Route) Verdict {
 	if !ok || pub == nil {
 		return Verdict{}
 	}
-	return Verdict{Key: pub, Err: wire.Verify(r, pub)}
+	if v == nil {
+		return Verdict{Key: pub, Err: wire.Verify(r, pub)}
+	}
+	return Verdict{Key: pub, Err: v.Verify(r, pub)}
 }
 
 // Learn checks a route announced by peer (see Check) and stores it in
@@ -244,6 +260,7 @@ func (t *RIB) StoreChange(peer string, r wire.Route, suppressed bool) (Change, b
 	// from a slab: no allocation per route for a table's usual paths.
 	r.Path = t.copyPath(r.Path)
 	r.Signature = t.copySig(r.Signature)
+	r.BatchProof = t.copySig(r.BatchProof)
 	p := Path{Peer: peer, Route: r, Pref: pref}
 	e := t.entry(r.Service)
 	if old := e.path(peer); old != nil {

@@ -1,8 +1,10 @@
 package rib
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -355,7 +357,7 @@ func TestCheckFromVerified(t *testing.T) {
 		plain := New(Config{LocalID: "L", Keys: known()})
 		pre := New(Config{LocalID: "L", Keys: known()})
 		want := plain.CheckFrom("X", r)
-		got := pre.CheckFromVerified("X", r, Precheck(known(), r))
+		got := pre.CheckFromVerified("X", r, Precheck(known(), nil, r))
 		if (want == nil) != (got == nil) || (want != nil && want.Error() != got.Error()) {
 			t.Errorf("route %v: CheckFromVerified = %v, CheckFrom = %v", r.Path, got, want)
 		}
@@ -375,5 +377,41 @@ func TestCheckFromVerified(t *testing.T) {
 	good := Verdict{Key: known()["A"]}
 	if err := r.CheckFromVerified("X", forged, good); err != nil {
 		t.Fatalf("verdict for the origin's key not taken: %v", err)
+	}
+}
+
+// TestBatchSignedRoutes: routes an origin signed as one batch are learnt
+// with one root verification, re-exported with their proofs intact, and a
+// copy of a held route with another proof is verified, not taken on trust.
+func TestBatchSignedRoutes(t *testing.T) {
+	rs := make([]wire.Route, 4)
+	for i := range rs {
+		rs[i] = route(fmt.Sprintf("s%d", i), 10, 0, "X", "A")
+	}
+	if err := wire.SignBatch(rs, keys["A"]); err != nil {
+		t.Fatal(err)
+	}
+	v := wire.NewVerifier(16)
+	r := New(Config{LocalID: "L", Keys: known(), Verifier: v})
+	for _, x := range rs {
+		if _, err := r.Learn("X", x); err != nil {
+			t.Fatalf("learn %s: %v", x.Service, err)
+		}
+	}
+	if s := v.Stats(); s.Verified != 1 || s.Remembered != 3 {
+		t.Fatalf("verifier %+v, want 1 root verified and 3 remembered", s)
+	}
+	exp, ok := r.Export("Y", ExportPolicy{}, "s2")
+	if !ok || !bytes.Equal(exp.BatchProof, rs[2].BatchProof) || exp.BatchIndex != 2 {
+		t.Fatalf("export lost the proof: %+v %v", exp, ok)
+	}
+	if err := wire.Verify(exp, keys["A"].Public().(ed25519.PublicKey)); err != nil {
+		t.Fatalf("exported route does not verify: %v", err)
+	}
+	bogus := rs[2].Clone()
+	bogus.Path = []string{"Y", "A"}
+	bogus.BatchProof = rs[1].BatchProof
+	if _, err := r.Learn("Y", bogus); !errors.Is(err, ErrBadSignature) {
+		t.Fatalf("same route, another proof: %v, want ErrBadSignature", err)
 	}
 }

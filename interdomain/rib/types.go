@@ -47,6 +47,9 @@ func (h Hysteresis) margin(incumbent uint32) uint64 {
 type Config struct {
 	LocalID string
 	Keys    KeyStore
+	// Verifier checks origin signatures, remembering batch roots (see
+	// wire.SignBatch); nil verifies every route on its own.
+	Verifier *wire.Verifier
 	// Preference returns the local preference of a route learnt from peer;
 	// higher wins. Nil gives every route DefaultPreference.
 	Preference func(peer string, r wire.Route) int

@@ -59,6 +59,8 @@ type Node struct {
 	// keys are the origin keys the Speaker uses too; read-only, shared with
 	// the stream readers, which verify origin signatures (see precheck).
 	keys rib.KeyStore
+	// verifier remembers verified batch roots; shared with the Speaker.
+	verifier *wire.Verifier
 	// verifySem bounds the goroutines verifying signatures, over every
 	// stream, to GOMAXPROCS.
 	verifySem chan struct{}
@@ -78,6 +80,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	pc := cfg.Protocol
 	pc.LocalID, pc.Key, pc.Keys, pc.Peers = cfg.Domain, cfg.Key, ks, nil
+	if pc.Verifier == nil {
+		pc.Verifier = wire.NewVerifier(fsm.DefaultVerifierRoots)
+	}
 	for _, p := range cfg.Peers {
 		pc.Peers = append(pc.Peers, fsm.PeerConfig{ID: p.Domain, Export: p.Export, MaxRoutes: p.MaxRoutes, MRAI: p.MRAI})
 	}
@@ -98,7 +103,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		peers: map[string]*Peer{}, byID: map[peer.ID]*Peer{},
 		events: make(chan func(time.Time), 64), stop: make(chan struct{}), loopDone: make(chan struct{}),
 		sp: sp, conns: map[string]*conn{}, subs: map[*subscriber]struct{}{},
-		keys: ks, verifySem: make(chan struct{}, runtime.GOMAXPROCS(0)),
+		keys: ks, verifier: pc.Verifier, verifySem: make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 	n.gater = &gater{allowed: map[peer.ID]bool{}, log: n.log}
 	for i := range cfg.Peers {

@@ -233,7 +233,7 @@ func TestStreamFromAcceptingSideIsRefused(t *testing.T) {
 func (r *rawPeer) handshake(t testing.TB, n *Node, domain string) (network.Stream, *bufio.Reader) {
 	t.Helper()
 	s, br := r.session(t, n)
-	writeMsg(t, s, wire.Open{Version: wire.Version, DomainID: domain})
+	writeMsg(t, s, wire.Open{Version: wire.Version, DomainID: domain, Capabilities: wire.Capabilities{BatchSignatures: true}})
 	if m, ok := readMsg(t, s, br, 5*time.Second).(wire.Open); !ok || m.DomainID != n.Domain() {
 		t.Fatalf("want %s's OPEN, got %#v", n.Domain(), m)
 	}

@@ -180,12 +180,13 @@ const verifyChunk = 256
 func (n *Node) precheck(from string, rs []wire.Route) []rib.Verdict {
 	vs := make([]rib.Verdict, len(rs))
 	check := func(lo, hi int) {
+		run := n.verifier.Run()
 		for i := lo; i < hi; i++ {
 			r := &rs[i]
 			if len(r.Path) == 0 || r.Path[0] != from || r.Origin == n.cfg.Domain || slices.Contains(r.Path, n.cfg.Domain) {
 				continue
 			}
-			vs[i] = rib.Precheck(n.keys, *r)
+			vs[i] = rib.Precheck(n.keys, run, *r)
 		}
 	}
 	if len(rs) <= verifyChunk {

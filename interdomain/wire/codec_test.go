@@ -1,6 +1,8 @@
 package wire
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"math/rand/v2"
 	"net/netip"
@@ -249,5 +251,37 @@ func TestMarshalRefusesInvalid(t *testing.T) {
 	}
 	if _, err := Marshal(Open{}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("Marshal(Open{}) = %v, want ErrInvalid", err)
+	}
+}
+
+// TestComputedSizes: the encoder sizes UPDATEs arithmetically to write them
+// in one buffer; the sizes must be those of the encoding, or frames would
+// be corrupt (and SplitUpdate's limit wrong).
+func TestComputedSizes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 2000 {
+		m := randMessage(rng)
+		b, err := Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := envelopeLen(bodyLen(m)); n != len(b) {
+			t.Fatalf("message %d (%v): computed %d bytes, encoded %d", i, m.Type(), n, len(b))
+		}
+		if u, ok := m.(Update); ok {
+			for _, r := range u.Announce {
+				if n, enc := routeLen(r), len(appendRoute(nil, r)); n != enc {
+					t.Fatalf("route %+v: computed %d bytes, encoded %d", r, n, enc)
+				}
+			}
+		}
+		f, err := AppendFrame([]byte("prefix"), m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadFrame(bufio.NewReader(bytes.NewReader(f[len("prefix"):])), 0)
+		if err != nil || !reflect.DeepEqual(got, m) {
+			t.Fatalf("frame of message %d does not read back: %v", i, err)
+		}
 	}
 }

@@ -12,8 +12,15 @@ import (
 )
 
 // Unmarshal decodes one envelope. Any error wraps one of the Err* values of
-// this package and names the offending field.
+// this package and names the offending field. The message does not keep b.
 func Unmarshal(b []byte) (Message, error) {
+	return unmarshal(b, false)
+}
+
+// unmarshal is Unmarshal; if owned, b is the caller's to give away and
+// the message's byte fields (signatures, proofs) may alias it instead of
+// being copied.
+func unmarshal(b []byte, owned bool) (Message, error) {
 	var (
 		typ     uint64
 		seen    bool
@@ -45,7 +52,7 @@ func Unmarshal(b []byte) (Message, error) {
 	case TypeOpen:
 		return decodeOpen(body)
 	case TypeUpdate:
-		return decodeUpdate(body)
+		return decodeUpdate(body, owned)
 	case TypeNotification:
 		return decodeNotification(body)
 	case TypeKeepalive, TypeRouteRefresh, TypeEndOfRIB:
@@ -108,6 +115,8 @@ func decodeCaps(b []byte) (Capabilities, error) {
 			c.GracefulRestart, err = f.bool()
 		case 3:
 			c.RestartTime, err = f.millis()
+		case 4:
+			c.BatchSignatures, err = f.bool()
 		}
 		if err != nil {
 			return fmt.Errorf("capabilities field %d: %w", f.num, err)
@@ -117,15 +126,36 @@ func decodeCaps(b []byte) (Capabilities, error) {
 	return c, err
 }
 
-func decodeUpdate(b []byte) (Message, error) {
+func decodeUpdate(b []byte, owned bool) (Message, error) {
 	var u Update
+	// Counted first, so that a table's UPDATE fills slices of the right
+	// size instead of growing them route by route.
+	var counts [4]int
+	if err := walk(b, func(f field) error {
+		if f.num >= 1 && f.num <= 3 {
+			counts[f.num]++
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("update.%w", err)
+	}
+	if counts[1] > 0 {
+		u.Announce = make([]Route, 0, counts[1])
+	}
+	if counts[2] > 0 {
+		u.Withdraw = make([]string, 0, counts[2])
+	}
+	if counts[3] > 0 {
+		u.Retract = make([]Retraction, 0, counts[3])
+	}
+	d := routeDecoder{owned: owned}
 	err := walk(b, func(f field) error {
 		switch f.num {
 		case 1:
 			if err := f.want(protowire.BytesType); err != nil {
 				return fmt.Errorf("announce[%d]: %w", len(u.Announce), err)
 			}
-			r, err := decodeRoute(f.b)
+			r, err := d.decode(f.b)
 			if err != nil {
 				return fmt.Errorf("announce[%d].%w", len(u.Announce), err)
 			}
@@ -157,8 +187,23 @@ func decodeUpdate(b []byte) (Message, error) {
 	return u, nil
 }
 
-func decodeRoute(b []byte) (Route, error) {
-	var r Route
+// routeDecoder decodes the routes of one UPDATE. Their origin and path are
+// usually those of the previous route (a table from one origin), and are
+// then shared with it rather than allocated again: decoded routes' paths
+// are never modified in place. If owned, signatures and proofs alias the
+// frame.
+type routeDecoder struct {
+	owned  bool
+	origin string
+	path   []string
+}
+
+func (d *routeDecoder) decode(b []byte) (Route, error) {
+	var (
+		r       Route
+		pathBuf [8][]byte
+	)
+	path := pathBuf[:0]
 	err := walk(b, func(f field) error {
 		var err error
 		switch f.num {
@@ -183,14 +228,15 @@ func decodeRoute(b []byte) (Route, error) {
 				r.Proto = Proto(v)
 			}
 		case 5:
-			r.Origin, err = f.string()
+			if err = f.want(protowire.BytesType); err == nil {
+				r.Origin = d.intern(f.b)
+			}
 		case 6:
-			var s string
-			if s, err = f.string(); err == nil {
-				if len(r.Path) >= MaxPathLen {
+			if err = f.want(protowire.BytesType); err == nil {
+				if len(path) >= MaxPathLen {
 					err = fmt.Errorf("%w: path longer than %d", ErrInvalid, MaxPathLen)
 				}
-				r.Path = append(r.Path, s)
+				path = append(path, f.b)
 			}
 		case 7:
 			r.Slots, err = f.uint32()
@@ -200,11 +246,17 @@ func decodeRoute(b []byte) (Route, error) {
 			r.Ingress, err = f.addr()
 		case 10:
 			if err = f.want(protowire.BytesType); err == nil {
-				r.Signature = append([]byte(nil), f.b...)
+				r.Signature = d.bytes(f.b)
 			}
 		case 11:
 			if err = f.want(protowire.VarintType); err == nil {
 				r.Epoch = f.v
+			}
+		case 12:
+			r.BatchIndex, err = f.uint32()
+		case 13:
+			if err = f.want(protowire.BytesType); err == nil {
+				r.BatchProof = d.bytes(f.b)
 			}
 		}
 		if err != nil {
@@ -215,14 +267,56 @@ func decodeRoute(b []byte) (Route, error) {
 	if err != nil {
 		return Route{}, err
 	}
+	r.Path = d.sharedPath(path)
 	if err := r.Validate(); err != nil {
 		return Route{}, err
 	}
 	return r, nil
 }
 
+// intern returns b as a string, the last origin's if equal.
+func (d *routeDecoder) intern(b []byte) string {
+	if string(b) != d.origin {
+		d.origin = string(b)
+	}
+	return d.origin
+}
+
+// sharedPath returns raw as a path, the last route's if equal.
+func (d *routeDecoder) sharedPath(raw [][]byte) []string {
+	if len(raw) == 0 {
+		return nil
+	}
+	if len(raw) == len(d.path) {
+		same := true
+		for i, e := range raw {
+			if string(e) != d.path[i] {
+				same = false
+				break
+			}
+		}
+		if same {
+			return d.path
+		}
+	}
+	p := make([]string, len(raw))
+	for i, e := range raw {
+		p[i] = string(e)
+	}
+	d.path = p[:len(p):len(p)]
+	return d.path
+}
+
+// bytes returns b, aliased if the frame is ours, else copied.
+func (d *routeDecoder) bytes(b []byte) []byte {
+	if d.owned {
+		return b[:len(b):len(b)]
+	}
+	return append([]byte(nil), b...)
+}
+
 func routeFieldName(n protowire.Number) string {
-	names := [...]string{"", "service", "address", "port", "proto", "origin", "path", "slots", "metric", "ingress", "signature", "epoch"}
+	names := [...]string{"", "service", "address", "port", "proto", "origin", "path", "slots", "metric", "ingress", "signature", "epoch", "batch_index", "batch_proof"}
 	if int(n) < len(names) {
 		return names[n]
 	}

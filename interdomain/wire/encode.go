@@ -3,6 +3,7 @@ package wire
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -25,14 +26,50 @@ func AppendMessage(b []byte, m Message) ([]byte, error) {
 	if err := validate(m); err != nil {
 		return b, fmt.Errorf("marshal %v: %w", m.Type(), err)
 	}
-	body := appendBody(nil, m)
+	return appendEnvelope(b, m, bodyLen(m)), nil
+}
+
+// appendEnvelope appends m, valid, whose body is n bytes long. An UPDATE of
+// thousands of routes is written straight into b, grown once.
+func appendEnvelope(b []byte, m Message, n int) []byte {
+	b = slices.Grow(b, envelopeLen(n))
 	b = protowire.AppendTag(b, envType, protowire.VarintType)
 	b = protowire.AppendVarint(b, uint64(m.Type()))
-	if len(body) > 0 {
+	if n > 0 {
 		b = protowire.AppendTag(b, envBody, protowire.BytesType)
-		b = protowire.AppendBytes(b, body)
+		b = protowire.AppendVarint(b, uint64(n))
+		b = appendBody(b, m)
 	}
-	return b, nil
+	return b
+}
+
+// envelopeLen is the size of an envelope whose body is n bytes long.
+func envelopeLen(n int) int {
+	size := protowire.SizeTag(envType) + 1 // message types are one-byte varints
+	if n > 0 {
+		size += protowire.SizeTag(envBody) + protowire.SizeBytes(n)
+	}
+	return size
+}
+
+// bodyLen is the size of m's body. An UPDATE's is computed; the others are
+// small and encoded to be measured.
+func bodyLen(m Message) int {
+	u, ok := m.(Update)
+	if !ok {
+		return len(appendBody(nil, m))
+	}
+	n := 0
+	for _, r := range u.Announce {
+		n += protowire.SizeTag(1) + protowire.SizeBytes(routeLen(r))
+	}
+	for _, s := range u.Withdraw {
+		n += protowire.SizeTag(2) + protowire.SizeBytes(len(s))
+	}
+	for _, r := range u.Retract {
+		n += RetractionSize(r)
+	}
+	return n
 }
 
 func validate(m Message) error {
@@ -97,6 +134,7 @@ func appendBody(b []byte, m Message) []byte {
 		caps := appendBool(nil, 1, m.Capabilities.RouteRefresh)
 		caps = appendBool(caps, 2, m.Capabilities.GracefulRestart)
 		caps = appendUint(caps, 3, uint64(m.Capabilities.RestartTime/time.Millisecond))
+		caps = appendBool(caps, 4, m.Capabilities.BatchSignatures)
 		if len(caps) > 0 {
 			b = protowire.AppendTag(b, 4, protowire.BytesType)
 			b = protowire.AppendBytes(b, caps)
@@ -104,7 +142,8 @@ func appendBody(b []byte, m Message) []byte {
 	case Update:
 		for _, r := range m.Announce {
 			b = protowire.AppendTag(b, 1, protowire.BytesType)
-			b = protowire.AppendBytes(b, appendRoute(nil, r))
+			b = protowire.AppendVarint(b, uint64(routeLen(r)))
+			b = appendRoute(b, r)
 		}
 		for _, s := range m.Withdraw {
 			b = protowire.AppendTag(b, 2, protowire.BytesType)
@@ -140,6 +179,11 @@ func appendRoute(b []byte, r Route) []byte {
 		b = protowire.AppendBytes(b, r.Signature)
 	}
 	b = appendUint(b, 11, r.Epoch)
+	b = appendUint(b, 12, uint64(r.BatchIndex))
+	if len(r.BatchProof) > 0 {
+		b = protowire.AppendTag(b, 13, protowire.BytesType)
+		b = protowire.AppendBytes(b, r.BatchProof)
+	}
 	return b
 }
 
@@ -163,11 +207,42 @@ func RetractionSize(r Retraction) int {
 // RouteSize is the encoded size of r inside an UPDATE, used to split large
 // updates into frames.
 func RouteSize(r Route) int {
-	// Encoded on the stack: SplitUpdate sizes every route it sends, and a
-	// route of the usual size fits.
-	var buf [512]byte
-	n := len(appendRoute(buf[:0], r))
-	return protowire.SizeTag(1) + protowire.SizeBytes(n)
+	return protowire.SizeTag(1) + protowire.SizeBytes(routeLen(r))
+}
+
+// routeLen is the size of appendRoute's encoding of r, computed.
+func routeLen(r Route) int {
+	n := stringLen(1, r.Service) + addrLen(2, r.Address) + uintLen(3, uint64(r.Port)) +
+		uintLen(4, uint64(r.Proto)) + stringLen(5, r.Origin)
+	for _, d := range r.Path {
+		n += protowire.SizeTag(6) + protowire.SizeBytes(len(d))
+	}
+	n += uintLen(7, uint64(r.Slots)) + uintLen(8, uint64(r.Metric)) + addrLen(9, r.Ingress) +
+		stringLen(10, string(r.Signature)) + uintLen(11, r.Epoch) + uintLen(12, uint64(r.BatchIndex)) +
+		stringLen(13, string(r.BatchProof))
+	return n
+}
+
+// The sizes of what appendUint, appendString and appendAddr append.
+func uintLen(num protowire.Number, v uint64) int {
+	if v == 0 {
+		return 0
+	}
+	return protowire.SizeTag(num) + protowire.SizeVarint(v)
+}
+
+func stringLen(num protowire.Number, s string) int {
+	if s == "" {
+		return 0
+	}
+	return protowire.SizeTag(num) + protowire.SizeBytes(len(s))
+}
+
+func addrLen(num protowire.Number, a netip.Addr) int {
+	if !a.IsValid() {
+		return 0
+	}
+	return protowire.SizeTag(num) + protowire.SizeBytes(a.BitLen()/8)
 }
 
 // Proto3 omits zero scalars and empty strings; we do the same so the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -15,15 +16,17 @@ const MaxMessageSize = 1 << 20
 
 // AppendFrame appends m as one frame: its uvarint length, then its encoding.
 func AppendFrame(b []byte, m Message) ([]byte, error) {
-	body, err := Marshal(m)
-	if err != nil {
-		return b, err
+	if err := validate(m); err != nil {
+		return b, fmt.Errorf("marshal %v: %w", m.Type(), err)
 	}
-	if len(body) > MaxMessageSize {
-		return b, fmt.Errorf("frame %v: %w: %d bytes, max %d", m.Type(), ErrOversize, len(body), MaxMessageSize)
+	body := bodyLen(m)
+	n := envelopeLen(body)
+	if n > MaxMessageSize {
+		return b, fmt.Errorf("frame %v: %w: %d bytes, max %d", m.Type(), ErrOversize, n, MaxMessageSize)
 	}
-	b = binary.AppendUvarint(b, uint64(len(body)))
-	return append(b, body...), nil
+	b = slices.Grow(b, binary.MaxVarintLen64+n)
+	b = binary.AppendUvarint(b, uint64(n))
+	return appendEnvelope(b, m, body), nil
 }
 
 // WriteFrame writes m as one frame with a single Write call, so that frames
@@ -45,7 +48,7 @@ type ByteReader interface {
 }
 
 // ReadFrame reads and decodes one frame of at most max bytes (MaxMessageSize
-// if max <= 0). It returns io.EOF only at a clean frame boundary. After any
+// if max <= 0). Its routes' signatures and proofs share the frame's buffer. It returns io.EOF only at a clean frame boundary. After any
 // other error the stream is out of sync and must be closed.
 func ReadFrame(r ByteReader, max int) (Message, error) {
 	if max <= 0 {
@@ -70,7 +73,8 @@ func ReadFrame(r ByteReader, max int) (Message, error) {
 		}
 		return nil, fmt.Errorf("frame body: %w", err)
 	}
-	return Unmarshal(buf)
+	// buf is ours alone: the message may keep pieces of it.
+	return unmarshal(buf, true)
 }
 
 // SplitUpdate splits u into updates whose encodings stay below max bytes

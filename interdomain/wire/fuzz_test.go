@@ -13,8 +13,13 @@ import (
 // read as a frame stream. Seeds live in testdata/fuzz/FuzzDecode.
 func FuzzDecode(f *testing.F) {
 	key := testKey(1)
+	batch := []Route{testRoute("s1", "o", key), testRoute("s2", "o", key), testRoute("s3", "o", key)}
+	if err := SignBatch(batch, key); err != nil {
+		f.Fatal(err)
+	}
 	for _, m := range []Message{
-		Open{Version: Version, DomainID: "a", Capabilities: Capabilities{RouteRefresh: true}},
+		Open{Version: Version, DomainID: "a", Capabilities: Capabilities{RouteRefresh: true, BatchSignatures: true}},
+		Update{Announce: batch},
 		Update{Announce: []Route{testRoute("s", "o", key)}, Withdraw: []string{"w"}},
 		Update{Withdraw: []string{"w"}, Retract: []Retraction{testRetraction("w", "o", 1<<60, key)}},
 		Notification{Code: CodeCease, Text: "bye"},

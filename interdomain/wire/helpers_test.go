@@ -58,6 +58,7 @@ func randMessage(rng *rand.Rand) Message {
 				RouteRefresh:    rng.IntN(2) == 0,
 				GracefulRestart: rng.IntN(2) == 0,
 				RestartTime:     time.Duration(rng.IntN(1e6)) * time.Millisecond,
+				BatchSignatures: rng.IntN(2) == 0,
 			},
 		}
 	case 1:
@@ -108,6 +109,13 @@ func randRoute(rng *rand.Rand) Route {
 		r.Signature = make([]byte, SignatureSize)
 		for i := range r.Signature {
 			r.Signature[i] = byte(rng.IntN(256))
+		}
+		if depth := rng.IntN(MaxBatchDepth + 1); rng.IntN(2) == 0 && depth > 0 {
+			r.BatchIndex = rng.Uint32N(1 << depth)
+			r.BatchProof = make([]byte, depth*HashSize)
+			for i := range r.BatchProof {
+				r.BatchProof[i] = byte(rng.IntN(256))
+			}
 		}
 	}
 	return r

@@ -70,6 +70,9 @@ type Capabilities struct {
 	// stale, for RestartTime if the session drops without a NOTIFICATION.
 	GracefulRestart bool
 	RestartTime     time.Duration
+	// BatchSignatures says the sender verifies batch-signed routes (see
+	// SignBatch); only such a peer is sent them.
+	BatchSignatures bool
 }
 
 // Update carries announcements and withdrawals together, so that a change of

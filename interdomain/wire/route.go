@@ -66,6 +66,12 @@ type Route struct {
 	// everywhere. Zero is a route of an origin that never retracts.
 	Epoch     uint64
 	Signature []byte
+	// BatchIndex and BatchProof are set when the origin signed the route
+	// in a batch (SignBatch): Signature is then over the batch's root,
+	// reached from the route through the BatchProof's sibling hashes,
+	// bottom up, turning left or right as BatchIndex's bits say.
+	BatchIndex uint32
+	BatchProof []byte
 }
 
 // Clone returns a deep copy, so that a RIB can keep a route while the sender
@@ -73,6 +79,7 @@ type Route struct {
 func (r Route) Clone() Route {
 	r.Path = slices.Clone(r.Path)
 	r.Signature = slices.Clone(r.Signature)
+	r.BatchProof = slices.Clone(r.BatchProof)
 	return r
 }
 
@@ -118,6 +125,20 @@ func (r Route) Validate() error {
 	if n := len(r.Signature); n != 0 && n != SignatureSize {
 		return fmt.Errorf("signature: %w: %d bytes", ErrInvalid, n)
 	}
+	return r.validateBatch()
+}
+
+func (r Route) validateBatch() error {
+	n := len(r.BatchProof)
+	if n%HashSize != 0 || n > MaxBatchDepth*HashSize {
+		return fmt.Errorf("batch_proof: %w: %d bytes, want a multiple of %d up to %d", ErrInvalid, n, HashSize, MaxBatchDepth*HashSize)
+	}
+	if r.BatchIndex >= 1<<r.BatchDepth() {
+		return fmt.Errorf("batch_index: %w: %d in a batch of depth %d", ErrInvalid, r.BatchIndex, r.BatchDepth())
+	}
+	if n > 0 && len(r.Signature) == 0 {
+		return fmt.Errorf("batch_proof: %w: without a signature", ErrInvalid)
+	}
 	return nil
 }
 
@@ -132,6 +153,12 @@ type Retraction struct {
 	Origin    string
 	Epoch     uint64
 	Signature []byte
+	// BatchIndex and BatchProof are set when the origin signed the route
+	// in a batch (SignBatch): Signature is then over the batch's root,
+	// reached from the route through the BatchProof's sibling hashes,
+	// bottom up, turning left or right as BatchIndex's bits say.
+	BatchIndex uint32
+	BatchProof []byte
 }
 
 // Validate checks the syntax of a retraction (not its signature; see

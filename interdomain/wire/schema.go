@@ -21,6 +21,7 @@ message Capabilities {
   bool   route_refresh = 1;
   bool   graceful_restart = 2;
   uint64 restart_time_ms = 3;
+  bool   batch_signatures = 4;    // can verify batch-signed routes
 }
 
 message Update {
@@ -41,6 +42,10 @@ message Route {
   bytes  ingress = 9;             // entry address of the origin domain, 4 or 16 bytes
   bytes  signature = 10;          // ed25519 by the origin over SigningBytes
   uint64 epoch = 11;              // set by the origin when it starts originating; signed
+  // Batch signatures (capability batch_signatures): signature is then over
+  // the root of a Merkle tree of the origin's routes (see SignBatch).
+  uint32 batch_index = 12;        // the route's leaf, < 2^depth
+  bytes  batch_proof = 13;        // depth sibling hashes of 32 bytes, leaf level first
 }
 
 // Retraction: the origin no longer originates service in any epoch up to

@@ -32,7 +32,10 @@ const retractContext = "stitch/svcroute/1 origin retract\x00"
 // decision expressed by local preference and export policy. The epoch is
 // signed so that nobody can revive a retracted route under a newer one.
 func SigningBytes(r Route) []byte {
-	b := make([]byte, 0, 96+len(r.Service)+len(r.Origin))
+	return appendSigningBytes(make([]byte, 0, 96+len(r.Service)+len(r.Origin)), r)
+}
+
+func appendSigningBytes(b []byte, r Route) []byte {
 	b = append(b, signingContext...)
 	b = appendLV(b, []byte(r.Service))
 	b = appendLV(b, r.Address.AsSlice())
@@ -54,20 +57,33 @@ func Sign(r *Route, key ed25519.PrivateKey) error {
 	if len(key) != ed25519.PrivateKeySize {
 		return fmt.Errorf("sign route %q: private key of %d bytes", r.Service, len(key))
 	}
+	r.BatchIndex, r.BatchProof = 0, nil
 	r.Signature = ed25519.Sign(key, SigningBytes(*r))
 	return nil
 }
 
-// Verify checks r's signature against the origin's public key.
+// Verify checks r's signature, alone or of its batch (see SignBatch),
+// against the origin's public key. A Verifier does the same and remembers
+// the batches it verified.
 func Verify(r Route, pub ed25519.PublicKey) error {
+	if err := checkSignable(r, pub); err != nil {
+		return err
+	}
+	if r.BatchDepth() > 0 {
+		return verifyBatch(r, pub)
+	}
+	if !ed25519.Verify(pub, SigningBytes(r), r.Signature) {
+		return fmt.Errorf("%w: route %q from origin %q", ErrBadSignature, r.Service, r.Origin)
+	}
+	return nil
+}
+
+func checkSignable(r Route, pub ed25519.PublicKey) error {
 	if len(pub) != ed25519.PublicKeySize {
 		return fmt.Errorf("%w: bad public key for %q", ErrBadSignature, r.Origin)
 	}
 	if len(r.Signature) != SignatureSize {
 		return fmt.Errorf("%w: missing signature from %q", ErrBadSignature, r.Origin)
-	}
-	if !ed25519.Verify(pub, SigningBytes(r), r.Signature) {
-		return fmt.Errorf("%w: route %q from origin %q", ErrBadSignature, r.Service, r.Origin)
 	}
 	return nil
 }
