@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"time"
@@ -79,6 +80,21 @@ func (t *RIB) copySig(sig []byte) []byte {
 	t.sigs = append(t.sigs, sig...)
 	t.lastSig = t.sigs[off : off+n : off+n]
 	return t.lastSig
+}
+
+// copyProof returns a copy of a batch proof, carved from the slab
+// signatures are; unlike a signature, no two routes share one.
+func (t *RIB) copyProof(proof []byte) []byte {
+	n := len(proof)
+	if n == 0 || n > 256 {
+		return slices.Clone(proof)
+	}
+	if cap(t.sigs)-len(t.sigs) < n {
+		t.sigs = make([]byte, 0, sigSlab)
+	}
+	off := len(t.sigs)
+	t.sigs = append(t.sigs, proof...)
+	return t.sigs[off : off+n : off+n]
 }
 
 // New returns an empty RIB.
@@ -260,8 +276,8 @@ func (t *RIB) StoreChange(peer string, r wire.Route, suppressed bool) (Change, b
 	// from a slab: no allocation per route for a table's usual paths.
 	r.Path = t.copyPath(r.Path)
 	r.Signature = t.copySig(r.Signature)
-	r.BatchProof = t.copySig(r.BatchProof)
-	p := Path{Peer: peer, Route: r, Pref: pref}
+	r.BatchProof = t.copyProof(r.BatchProof)
+	p := Path{Peer: peer, Route: r, Pref: int32(min(max(pref, math.MinInt32), math.MaxInt32))}
 	e := t.entry(r.Service)
 	if old := e.path(peer); old != nil {
 		p.Suppressed = old.Suppressed

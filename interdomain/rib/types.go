@@ -79,7 +79,10 @@ type Path struct {
 	// originate.
 	Peer  string
 	Route wire.Route
-	Pref  int
+	// Pref is the local preference, Config.Preference's clamped to 32
+	// bits: with the two flags below it fills one word, which keeps a
+	// RIB entry within a smaller allocation class.
+	Pref int32
 	// Stale marks a route kept across a peer's graceful restart and not yet
 	// refreshed. Stale routes stay usable until flushed.
 	Stale bool

@@ -24,7 +24,7 @@ func batchRoutes(t *testing.T, n int, key ed25519.PrivateKey) []Route {
 func TestSignBatchVerifies(t *testing.T) {
 	key := testKey(1)
 	pub := key.Public().(ed25519.PublicKey)
-	for _, n := range []int{1, 2, 3, 5, 255, 256, 257, 600} {
+	for _, n := range []int{1, 2, 3, 5, 127, 128, 129, 255, 256, 257, 600} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			rs := batchRoutes(t, n, key)
 			v := NewVerifier(16)
@@ -44,8 +44,9 @@ func TestSignBatchVerifies(t *testing.T) {
 				}
 			}
 			// One ed25519 check per batch of two or more routes.
-			batches := (n + 255) / 256
-			if n%256 == 1 {
+			const size = 1 << DefaultBatchDepth
+			batches := (n + size - 1) / size
+			if n%size == 1 {
 				batches--
 			}
 			if got := v.Stats().Verified; got != uint64(batches) {
@@ -56,7 +57,10 @@ func TestSignBatchVerifies(t *testing.T) {
 }
 
 // batchLen is the size of the batch route i of n falls in.
-func batchLen(n, i int) int { return min(256, n-i/256*256) }
+func batchLen(n, i int) int {
+	const size = 1 << DefaultBatchDepth
+	return min(size, n-i/size*size)
+}
 
 func depthFor(n int) int {
 	d := 0

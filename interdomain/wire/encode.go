@@ -218,8 +218,8 @@ func routeLen(r Route) int {
 		n += protowire.SizeTag(6) + protowire.SizeBytes(len(d))
 	}
 	n += uintLen(7, uint64(r.Slots)) + uintLen(8, uint64(r.Metric)) + addrLen(9, r.Ingress) +
-		stringLen(10, string(r.Signature)) + uintLen(11, r.Epoch) + uintLen(12, uint64(r.BatchIndex)) +
-		stringLen(13, string(r.BatchProof))
+		bytesLen(10, len(r.Signature)) + uintLen(11, r.Epoch) + uintLen(12, uint64(r.BatchIndex)) +
+		bytesLen(13, len(r.BatchProof))
 	return n
 }
 
@@ -231,11 +231,14 @@ func uintLen(num protowire.Number, v uint64) int {
 	return protowire.SizeTag(num) + protowire.SizeVarint(v)
 }
 
-func stringLen(num protowire.Number, s string) int {
-	if s == "" {
+func stringLen(num protowire.Number, s string) int { return bytesLen(num, len(s)) }
+
+// bytesLen is the size of a bytes field of n bytes, omitted if empty.
+func bytesLen(num protowire.Number, n int) int {
+	if n == 0 {
 		return 0
 	}
-	return protowire.SizeTag(num) + protowire.SizeBytes(len(s))
+	return protowire.SizeTag(num) + protowire.SizeBytes(n)
 }
 
 func addrLen(num protowire.Number, a netip.Addr) int {

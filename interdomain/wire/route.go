@@ -47,7 +47,14 @@ type Route struct {
 	Address netip.Addr
 	Port    uint16
 	Proto   Proto
-	Origin  string
+	// BatchIndex and BatchProof are set when the origin signed the route
+	// in a batch (SignBatch): Signature is then over the batch's root,
+	// reached from the route through the BatchProof's sibling hashes,
+	// bottom up, turning left or right as BatchIndex's bits say. (The
+	// index sits here, next to Port and Proto, to keep the struct small:
+	// a RIB holds several copies per service.)
+	BatchIndex uint32
+	Origin     string
 	// Path lists the domains to cross, nearest first and Origin last. Each
 	// domain prepends its own id when it exports the route.
 	Path []string
@@ -64,13 +71,8 @@ type Route struct {
 	// kept across slot and metric updates. It is signed: a Retraction of
 	// the same origin and service up to this epoch removes the route
 	// everywhere. Zero is a route of an origin that never retracts.
-	Epoch     uint64
-	Signature []byte
-	// BatchIndex and BatchProof are set when the origin signed the route
-	// in a batch (SignBatch): Signature is then over the batch's root,
-	// reached from the route through the BatchProof's sibling hashes,
-	// bottom up, turning left or right as BatchIndex's bits say.
-	BatchIndex uint32
+	Epoch      uint64
+	Signature  []byte
 	BatchProof []byte
 }
 
@@ -149,15 +151,10 @@ func (r Route) validateBatch() error {
 // domain drop its neighbours' alternates too before their own withdrawals
 // arrive, so a withdrawal never makes it pick a stale path (path hunting).
 type Retraction struct {
-	Service   string
-	Origin    string
-	Epoch     uint64
-	Signature []byte
-	// BatchIndex and BatchProof are set when the origin signed the route
-	// in a batch (SignBatch): Signature is then over the batch's root,
-	// reached from the route through the BatchProof's sibling hashes,
-	// bottom up, turning left or right as BatchIndex's bits say.
-	BatchIndex uint32
+	Service    string
+	Origin     string
+	Epoch      uint64
+	Signature  []byte
 	BatchProof []byte
 }
 
