@@ -29,7 +29,13 @@ func BenchmarkConvergence(b *testing.B) {
 		tune func(string, *fsm.Config)
 	}{
 		{"line-10", Line(10, 10*time.Millisecond), nil},
+		{"line-50", Line(50, 10*time.Millisecond), nil},
+		// No line-100: a path holds at most wire.MaxPathLen (64) domains,
+		// so the far end of a 100-domain line never hears of the origin.
+		{"ring-10", Ring(10, 10*time.Millisecond), nil},
 		{"ring-50", Ring(50, 10*time.Millisecond), nil},
+		{"ring-100", Ring(100, 10*time.Millisecond), nil},
+		{"random-10", lat(10), nil},
 		{"random-50", lat(50), nil},
 		{"random-50-no-ghost-flushing", lat(50), noGhost},
 		{"random-50-no-retractions", lat(50), noRetract},
