@@ -3,6 +3,7 @@ package nfvo
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/netip"
 	"slices"
@@ -74,6 +75,9 @@ type AnnouncedService struct {
 // inter-domain node implements it.
 type ServiceAnnouncer interface {
 	Announce(ctx context.Context, svc AnnouncedService) error
+	// AnnounceAll announces services together (signed as one batch); if
+	// one cannot be announced, none is.
+	AnnounceAll(ctx context.Context, svcs []AnnouncedService) error
 	Withdraw(ctx context.Context, name string) error
 }
 
@@ -178,10 +182,8 @@ func (o *Orchestrator) RunAnnouncer(ctx context.Context, a ServiceAnnouncer, int
 			keep := map[string]bool{}
 			for _, svc := range want {
 				keep[svc.Name] = true
-				if err := a.Announce(ctx, svc); err != nil {
-					o.log.Warn("interdomain: announce", "service", svc.Name, "err", err)
-					continue
-				}
+			}
+			for _, svc := range announceWanted(ctx, a, want, o.log) {
 				if !announced[svc.Name] {
 					o.log.Info("interdomain: announcing service", "service", svc.Name, "address", svc.Address, "port", svc.Port, "slots", svc.Slots)
 				}
@@ -206,4 +208,31 @@ func (o *Orchestrator) RunAnnouncer(ctx context.Context, a ServiceAnnouncer, int
 		case <-o.changed:
 		}
 	}
+}
+
+// announceWanted announces want and returns the services announced: all
+// of them in one AnnounceAll (one batch signature for those that changed),
+// or, if that fails, one by one, so that a service that cannot be
+// announced does not hold back the others.
+func announceWanted(ctx context.Context, a ServiceAnnouncer, want []AnnouncedService, log *slog.Logger) []AnnouncedService {
+	if len(want) == 0 {
+		return nil
+	}
+	err := a.AnnounceAll(ctx, want)
+	if err == nil {
+		return want
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	log.Debug("interdomain: announcing together failed, one by one", "services", len(want), "err", err)
+	ok := make([]AnnouncedService, 0, len(want))
+	for _, svc := range want {
+		if err := a.Announce(ctx, svc); err != nil {
+			log.Warn("interdomain: announce", "service", svc.Name, "err", err)
+			continue
+		}
+		ok = append(ok, svc)
+	}
+	return ok
 }

@@ -1,12 +1,16 @@
 package fsm
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
 
 	"github.com/stitchnfv/stitch/interdomain/wire"
 )
+
+// ErrDuplicateService is returned by AnnounceAll for a service listed twice.
+var ErrDuplicateService = errors.New("service listed twice")
 
 // LocalService is a service this domain originates, with its free slots
 // (the sum over its instances, as FUSION aggregates them).
@@ -30,48 +34,142 @@ type local struct {
 	appliedAt time.Time
 	pending   bool
 	slots     uint32
+	// alone is route's signature made alone, for peers without the
+	// batch-signatures capability when route is batch-signed: made on
+	// first need (see signedAlone), and dropped whenever route is
+	// re-signed, so that it always covers route's signed fields.
+	alone []byte
 }
 
 // Announce originates or updates a local service. A change of slots alone
 // is rate-limited: applied at once if it moved by more than the
 // SlotThreshold, else at most once per SlotInterval (Tick applies it).
 func (s *Speaker) Announce(now time.Time, svc LocalService) error {
-	r := wire.Route{
-		Service: svc.Name, Address: svc.Address, Port: svc.Port, Proto: svc.Proto,
-		Origin: s.cfg.LocalID, Path: []string{s.cfg.LocalID},
-		Slots: svc.Slots, Metric: svc.Metric, Ingress: svc.Ingress,
-	}
-	if err := r.Validate(); err != nil {
-		return fmt.Errorf("announce %q: %w", svc.Name, err)
-	}
-	l := s.locals[svc.Name]
-	if l != nil && sameButSlots(l.route, r) {
-		if l.route.Slots == r.Slots {
-			l.pending = false
-			return nil
+	return s.AnnounceAll(now, []LocalService{svc})
+}
+
+// announceStep is what AnnounceAll does with one service.
+type announceStep int
+
+const (
+	stepNone    announceStep = iota // unchanged: only a pending slot count is dropped
+	stepPending                     // a small slot move, held by the rate limit
+	stepSlots                       // slots only, applied with the same signature
+	stepSign                        // anything else: signed again
+)
+
+// AnnounceAll originates or updates local services as Announce does each,
+// but the routes that need a new signature are signed together, in the
+// order given, as batches (wire.SignBatch) unless DisableBatchSignatures,
+// and the peers are flushed once. Every service is checked first: if one
+// is invalid, or listed twice, it returns an error naming it and changes
+// nothing.
+func (s *Speaker) AnnounceAll(now time.Time, svcs []LocalService) error {
+	routes := make([]wire.Route, len(svcs))
+	seen := make(map[string]struct{}, len(svcs))
+	for i, svc := range svcs {
+		r := wire.Route{
+			Service: svc.Name, Address: svc.Address, Port: svc.Port, Proto: svc.Proto,
+			Origin: s.cfg.LocalID, Path: []string{s.cfg.LocalID},
+			Slots: svc.Slots, Metric: svc.Metric, Ingress: svc.Ingress,
 		}
-		if !s.bigSlotChange(l.route.Slots, r.Slots) && now.Before(l.appliedAt.Add(s.cfg.SlotInterval)) {
-			l.pending, l.slots = true, r.Slots
-			return nil
-		}
-		r.Epoch, r.Signature = l.route.Epoch, l.route.Signature // slots are not signed
-	} else {
-		// The epoch is kept while we originate the service, whatever
-		// changes; a new one starts after a withdrawal.
-		if l != nil {
-			r.Epoch = l.route.Epoch
-		} else {
-			r.Epoch = s.nextEpoch(now, 0)
-		}
-		if err := wire.Sign(&r, s.cfg.Key); err != nil {
+		if err := r.Validate(); err != nil {
 			return fmt.Errorf("announce %q: %w", svc.Name, err)
 		}
+		if _, dup := seen[svc.Name]; dup {
+			return fmt.Errorf("announce %q: %w", svc.Name, ErrDuplicateService)
+		}
+		seen[svc.Name] = struct{}{}
+		routes[i] = r
 	}
-	s.locals[svc.Name] = &local{route: r, appliedAt: now}
-	if c := s.rib.Originate(r); c != nil {
-		s.changed(*c)
+
+	// Decide each service's step without touching the state but the
+	// epoch counter, which is restored if signing fails.
+	steps := make([]announceStep, len(routes))
+	var toSign []int
+	lastEpoch := s.lastEpoch
+	for i := range routes {
+		r := &routes[i]
+		l := s.locals[r.Service]
+		switch {
+		case l != nil && sameButSlots(l.route, *r):
+			switch {
+			case l.route.Slots == r.Slots:
+				steps[i] = stepNone
+			case !s.bigSlotChange(l.route.Slots, r.Slots) && now.Before(l.appliedAt.Add(s.cfg.SlotInterval)):
+				steps[i] = stepPending
+			default:
+				// Slots are not signed: the signature, alone or
+				// of its batch, still holds.
+				steps[i] = stepSlots
+				r.Epoch, r.Signature, r.BatchIndex, r.BatchProof = l.route.Epoch, l.route.Signature, l.route.BatchIndex, l.route.BatchProof
+			}
+		case l != nil:
+			// The epoch is kept while we originate the service,
+			// whatever changes; a new one starts after a withdrawal.
+			steps[i], r.Epoch = stepSign, l.route.Epoch
+			toSign = append(toSign, i)
+		default:
+			steps[i], r.Epoch = stepSign, s.nextEpoch(now, 0)
+			toSign = append(toSign, i)
+		}
 	}
-	s.flush(now)
+	if err := s.signLocal(routes, toSign); err != nil {
+		s.lastEpoch = lastEpoch
+		return err
+	}
+
+	originated := false
+	for i, r := range routes {
+		l := s.locals[r.Service]
+		switch steps[i] {
+		case stepNone:
+			l.pending = false
+			continue
+		case stepPending:
+			l.pending, l.slots = true, r.Slots
+			continue
+		}
+		nl := &local{route: r, appliedAt: now}
+		if steps[i] == stepSlots {
+			nl.alone = l.alone // same signed fields
+		}
+		s.locals[r.Service] = nl
+		if c := s.rib.Originate(r); c != nil {
+			s.changed(*c)
+		}
+		originated = true
+	}
+	if originated {
+		s.flush(now)
+	}
+	return nil
+}
+
+// signLocal signs routes[i] for each i of idx, in that order: together as
+// batches, or one by one if DisableBatchSignatures.
+func (s *Speaker) signLocal(routes []wire.Route, idx []int) error {
+	if len(idx) == 0 {
+		return nil
+	}
+	if s.cfg.DisableBatchSignatures {
+		for _, i := range idx {
+			if err := wire.Sign(&routes[i], s.cfg.Key); err != nil {
+				return fmt.Errorf("announce %q: %w", routes[i].Service, err)
+			}
+		}
+		return nil
+	}
+	batch := make([]wire.Route, len(idx))
+	for k, i := range idx {
+		batch[k] = routes[i]
+	}
+	if err := wire.SignBatch(batch, s.cfg.Key); err != nil {
+		return fmt.Errorf("announce %d services: %w", len(batch), err)
+	}
+	for k, i := range idx {
+		routes[i] = batch[k]
+	}
 	return nil
 }
 
@@ -142,6 +240,31 @@ func (s *Speaker) applyPendingSlots(now time.Time) {
 // batch-signatures capability can take it, or false if there is no such
 // form: another origin's batch route cannot be re-signed, and a peer that
 // would refuse it as forged gets none, as if our policy hid the service.
+//
+// Our own routes are signed alone once per signature of the local route
+// (cached in its local), however many peers and exports need it.
 func (s *Speaker) signedAlone(r wire.Route) (wire.Route, bool) {
-	return wire.Route{}, false
+	if r.Origin != s.cfg.LocalID {
+		return wire.Route{}, false
+	}
+	l := s.locals[r.Service]
+	if l == nil || !sameSigned(l.route, r) {
+		return wire.Route{}, false
+	}
+	if l.alone == nil {
+		c := r // Sign clears the copy's batch fields, not r's arrays
+		if err := wire.Sign(&c, s.cfg.Key); err != nil {
+			return wire.Route{}, false
+		}
+		l.alone = c.Signature
+	}
+	// Path, Slots and Metric stay the export's: they are not signed.
+	r.Signature, r.BatchIndex, r.BatchProof = l.alone, 0, nil
+	return r, true
+}
+
+// sameSigned reports whether a and b agree on every field the origin signs.
+func sameSigned(a, b wire.Route) bool {
+	return a.Service == b.Service && a.Address == b.Address && a.Port == b.Port &&
+		a.Proto == b.Proto && a.Origin == b.Origin && a.Ingress == b.Ingress && a.Epoch == b.Epoch
 }

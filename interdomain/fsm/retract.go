@@ -49,6 +49,7 @@ func (s *Speaker) retractFrom(now time.Time, p *session, r wire.Retraction) {
 		// newer epoch so that our route is not refused everywhere.
 		if l := s.locals[r.Service]; l != nil && l.route.Epoch <= r.Epoch {
 			l.route.Epoch = s.nextEpoch(now, r.Epoch)
+			l.alone = nil // it covered the old epoch
 			if err := wire.Sign(&l.route, s.cfg.Key); err == nil {
 				if c := s.rib.Originate(l.route); c != nil {
 					s.changed(*c)

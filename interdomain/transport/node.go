@@ -90,11 +90,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
-	for _, svc := range cfg.Local {
-		if err := sp.Announce(now, svc); err != nil {
-			return nil, err
-		}
+	// One call: the services are signed as batches and flushed once.
+	if err := sp.AnnounceAll(time.Now(), cfg.Local); err != nil {
+		return nil, err
 	}
 	sp.Ready() // no session is up: nothing to send
 
@@ -255,6 +253,18 @@ func (n *Node) do(ctx context.Context, f func(now time.Time)) error {
 func (n *Node) Announce(ctx context.Context, svc fsm.LocalService) error {
 	var err error
 	if e := n.do(ctx, func(now time.Time) { err = n.sp.Announce(now, svc) }); e != nil {
+		return e
+	}
+	return err
+}
+
+// AnnounceAll originates or updates local services together, signed as
+// batches (see fsm.Speaker.AnnounceAll): if one is invalid, none is.
+func (n *Node) AnnounceAll(ctx context.Context, svcs []fsm.LocalService) error {
+	// The loop may still read the list after ctx made us return.
+	svcs = slices.Clone(svcs)
+	var err error
+	if e := n.do(ctx, func(now time.Time) { err = n.sp.AnnounceAll(now, svcs) }); e != nil {
 		return e
 	}
 	return err

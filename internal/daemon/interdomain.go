@@ -78,6 +78,29 @@ func startInterDomain(ctx context.Context, cfg config.Config, log *slog.Logger) 
 type announcer struct{ node *transport.Node }
 
 func (a announcer) Announce(ctx context.Context, svc nfvo.AnnouncedService) error {
+	ls, err := localService(svc)
+	if err != nil {
+		return err
+	}
+	return a.node.Announce(ctx, ls)
+}
+
+// AnnounceAll announces svcs in one call, so that the node signs those that
+// changed as one batch; a service it cannot take fails them all.
+func (a announcer) AnnounceAll(ctx context.Context, svcs []nfvo.AnnouncedService) error {
+	ls := make([]fsm.LocalService, 0, len(svcs))
+	for _, svc := range svcs {
+		l, err := localService(svc)
+		if err != nil {
+			return err
+		}
+		ls = append(ls, l)
+	}
+	return a.node.AnnounceAll(ctx, ls)
+}
+
+// localService is svc as the node originates it.
+func localService(svc nfvo.AnnouncedService) (fsm.LocalService, error) {
 	var proto wire.Proto
 	switch svc.Protocol {
 	case "tcp":
@@ -87,12 +110,12 @@ func (a announcer) Announce(ctx context.Context, svc nfvo.AnnouncedService) erro
 	case "sctp":
 		proto = wire.SCTP
 	default:
-		return fmt.Errorf("service %s: protocol %q cannot be announced", svc.Name, svc.Protocol)
+		return fsm.LocalService{}, fmt.Errorf("service %s: protocol %q cannot be announced", svc.Name, svc.Protocol)
 	}
-	return a.node.Announce(ctx, fsm.LocalService{
+	return fsm.LocalService{
 		Name: svc.Name, Address: svc.Address, Port: svc.Port, Proto: proto,
 		Ingress: svc.Ingress, Slots: svc.Slots,
-	})
+	}, nil
 }
 
 func (a announcer) Withdraw(ctx context.Context, name string) error {
