@@ -64,36 +64,35 @@ func (t *RIB) copyPath(p []string) []string {
 	return t.lastPath
 }
 
-// copySig returns a copy of sig, carved from a slab for the usual sizes.
+// copySig returns a copy of sig, carved from a slab for the usual sizes;
+// the copy of the last one if equal (the routes of a batch share their
+// signature).
 func (t *RIB) copySig(sig []byte) []byte {
-	n := len(sig)
-	if n == 0 || n > 256 {
-		return slices.Clone(sig)
-	}
-	if bytes.Equal(sig, t.lastSig) {
+	if len(sig) > 0 && bytes.Equal(sig, t.lastSig) {
 		return t.lastSig
 	}
-	if cap(t.sigs)-len(t.sigs) < n {
-		t.sigs = make([]byte, 0, sigSlab)
+	c := t.carve(sig)
+	if len(c) > 0 {
+		t.lastSig = c
 	}
-	off := len(t.sigs)
-	t.sigs = append(t.sigs, sig...)
-	t.lastSig = t.sigs[off : off+n : off+n]
-	return t.lastSig
+	return c
 }
 
-// copyProof returns a copy of a batch proof, carved from the slab
-// signatures are; unlike a signature, no two routes share one.
-func (t *RIB) copyProof(proof []byte) []byte {
-	n := len(proof)
+// copyProof returns a copy of a batch proof from the same slab; unlike a
+// signature, no two routes share one.
+func (t *RIB) copyProof(proof []byte) []byte { return t.carve(proof) }
+
+// carve copies b into the slab, or on its own if empty or large.
+func (t *RIB) carve(b []byte) []byte {
+	n := len(b)
 	if n == 0 || n > 256 {
-		return slices.Clone(proof)
+		return slices.Clone(b)
 	}
 	if cap(t.sigs)-len(t.sigs) < n {
 		t.sigs = make([]byte, 0, sigSlab)
 	}
 	off := len(t.sigs)
-	t.sigs = append(t.sigs, proof...)
+	t.sigs = append(t.sigs, b...)
 	return t.sigs[off : off+n : off+n]
 }
 
@@ -218,11 +217,12 @@ type SignatureVerifier interface {
 }
 
 // Precheck verifies r's origin signature against the key keys give for its
-// origin, as Check would, with v (wire.Verify if nil). It touches no RIB, so it can run on any goroutine and in parallel
-// (keys must allow that: StaticKeys does), and its Verdict
-// is handed to CheckFromVerified: the ~35 µs ed25519 check then leaves the
-// goroutine that owns the RIB. A route whose origin has no key gets a zero
-// Verdict, and the RIB refuses it as usual.
+// origin, as Check would, with v (wire.Verify if nil). It touches no RIB,
+// so it can run on any goroutine and in parallel (keys must allow that:
+// StaticKeys does), and its Verdict is handed to CheckFromVerified: the
+// ~35 µs ed25519 check then leaves the goroutine that owns the RIB. A route
+// whose origin has no key gets a zero Verdict, and the RIB refuses it as
+// usual.
 func Precheck(keys KeyStore, v SignatureVerifier, r wire.Route) Verdict {
 	if keys == nil {
 		return Verdict{}
