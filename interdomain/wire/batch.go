@@ -151,9 +151,17 @@ func signTree(rs []Route, key ed25519.PrivateKey) {
 
 // verifyBatch checks a batch-signed route without a cache.
 func verifyBatch(r Route, pub ed25519.PublicKey) error {
-	root := batchRoot(r)
+	return checkRoot(r, pub, batchRoot(r))
+}
+
+// checkRoot checks that r's signature is pub's over root, r's batch root.
+func checkRoot(r Route, pub ed25519.PublicKey, root [HashSize]byte) error {
 	if !ed25519.Verify(pub, rootSigningBytes(r.BatchDepth(), root), r.Signature) {
-		return fmt.Errorf("%w: route %q from origin %q (batch)", ErrBadSignature, r.Service, r.Origin)
+		return badBatch(r)
 	}
 	return nil
+}
+
+func badBatch(r Route) error {
+	return fmt.Errorf("%w: route %q from origin %q (batch)", ErrBadSignature, r.Service, r.Origin)
 }

@@ -2,7 +2,6 @@ package wire
 
 import (
 	"crypto/ed25519"
-	"fmt"
 	"sync"
 )
 
@@ -61,10 +60,7 @@ func (v *Verifier) Verify(r Route, pub ed25519.PublicKey) error {
 // verifyRoot checks that r's signature is pub's over root, r's batch root.
 func (v *Verifier) verifyRoot(r Route, pub ed25519.PublicKey, root [HashSize]byte) error {
 	if v == nil {
-		if !ed25519.Verify(pub, rootSigningBytes(r.BatchDepth(), root), r.Signature) {
-			return fmt.Errorf("%w: route %q from origin %q (batch)", ErrBadSignature, r.Service, r.Origin)
-		}
-		return nil
+		return checkRoot(r, pub, root)
 	}
 	k := rootKey{root: root, depth: uint8(r.BatchDepth())}
 	copy(k.pub[:], pub)
@@ -76,7 +72,7 @@ func (v *Verifier) verifyRoot(r Route, pub ed25519.PublicKey, root [HashSize]byt
 	}
 	v.mu.Unlock()
 	if !known {
-		ok = ed25519.Verify(pub, rootSigningBytes(int(k.depth), k.root), r.Signature)
+		ok = checkRoot(r, pub, root) == nil
 		v.mu.Lock()
 		if len(v.roots) >= v.max {
 			clear(v.roots)
@@ -86,7 +82,7 @@ func (v *Verifier) verifyRoot(r Route, pub ed25519.PublicKey, root [HashSize]byt
 		v.mu.Unlock()
 	}
 	if !ok {
-		return fmt.Errorf("%w: route %q from origin %q (batch)", ErrBadSignature, r.Service, r.Origin)
+		return badBatch(r)
 	}
 	return nil
 }
