@@ -17,7 +17,7 @@
 // instance is full is the capacity plan's fault, not the router's.
 // Run with
 //
-//	go test -run TestSimFigures -v ./servicerouter/sim/
+//	go test -run '^$' -bench SimFigures -benchtime 1x ./servicerouter/sim/
 //
 // to print the figures for the three policies (about 0.8 %, 4.6 % and
 // 43 % with the defaults) and for variants of the slot-aware rule.

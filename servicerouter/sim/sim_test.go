@@ -31,7 +31,7 @@ func TestRunIsDeterministic(t *testing.T) {
 
 // TestSlotAwareRefusesLess asserts only the robust ordering for a fixed
 // seed: slot-aware Maglev refuses far fewer sessions than round robin and
-// fewer than static weights. The figures themselves are in TestSimFigures.
+// fewer than static weights. The figures themselves are in BenchmarkSimFigures.
 func TestSlotAwareRefusesLess(t *testing.T) {
 	res := map[Policy]Result{}
 	for _, p := range []Policy{SlotAware, StaticMaglev, RoundRobin} {
@@ -123,13 +123,17 @@ func figureRuns() []struct {
 	}
 }
 
-// TestSimFigures prints the figure for the docs:
+// BenchmarkSimFigures prints the figure for the docs (a benchmark, not a
+// test: it prints, it asserts nothing):
 //
-//	go test -run TestSimFigures -v ./servicerouter/sim/
-func TestSimFigures(t *testing.T) {
-	if testing.Short() {
-		t.Skip("figures take a few seconds")
+//	go test -run '^$' -bench SimFigures -benchtime 1x ./servicerouter/sim/
+func BenchmarkSimFigures(b *testing.B) {
+	for b.Loop() {
+		simFigures(b)
 	}
+}
+
+func simFigures(t testing.TB) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "12 instances (4×10, 4×50, 4×200 slots), 95%% load, 10 s sessions, reports every 100 ms arriving 100 ms stale, 200,000 sessions, seed 1\n")
 	fmt.Fprintf(&b, "%-42s %18s %12s\n", "policy", "wrongly refused", "refused")
