@@ -140,17 +140,26 @@ func TestHysteresis(t *testing.T) {
 	}
 }
 
-func TestLearnRefuses(t *testing.T) {
-	forged := route("s", 10, 0, "X", "A")
-	if err := wire.Sign(&forged, keys["B"]); err != nil { // B signs a route claiming origin A
+// badRoutes returns routes of service s from X that no RIB may take: signed
+// by B for origin A, unsigned, altered after signing, of an origin without
+// a known key.
+func badRoutes(t *testing.T) (forged, unsigned, tampered, unknown wire.Route) {
+	t.Helper()
+	forged = route("s", 10, 0, "X", "A")
+	if err := wire.Sign(&forged, keys["B"]); err != nil {
 		t.Fatal(err)
 	}
-	unsigned := route("s", 10, 0, "X", "A")
+	unsigned = route("s", 10, 0, "X", "A")
 	unsigned.Signature = nil
-	tampered := route("s", 10, 0, "X", "A")
+	tampered = route("s", 10, 0, "X", "A")
 	tampered.Address = netip.MustParseAddr("203.0.113.9")
-	unknown := route("s", 10, 0, "X", "A")
+	unknown = route("s", 10, 0, "X", "A")
 	unknown.Origin, unknown.Path = "Z", []string{"X", "Z"}
+	return forged, unsigned, tampered, unknown
+}
+
+func TestLearnRefuses(t *testing.T) {
+	forged, unsigned, tampered, unknown := badRoutes(t)
 	tests := []struct {
 		name string
 		r    wire.Route
@@ -340,16 +349,7 @@ func TestCheckFrom(t *testing.T) {
 // the same counters as CheckFrom, and a verdict made against a key other
 // than the one the RIB knows for the origin is ignored.
 func TestCheckFromVerified(t *testing.T) {
-	forged := route("s", 10, 0, "X", "A")
-	if err := wire.Sign(&forged, keys["B"]); err != nil { // B signs a route claiming origin A
-		t.Fatal(err)
-	}
-	unsigned := route("s", 10, 0, "X", "A")
-	unsigned.Signature = nil
-	tampered := route("s", 10, 0, "X", "A")
-	tampered.Address = netip.MustParseAddr("203.0.113.9")
-	unknown := route("s", 10, 0, "X", "A")
-	unknown.Origin, unknown.Path = "Z", []string{"X", "Z"}
+	forged, unsigned, tampered, unknown := badRoutes(t)
 	for _, r := range []wire.Route{
 		route("s", 10, 0, "X", "A"), route("s", 10, 0, "X", "L", "A"), route("s", 10, 0, "Y", "A"),
 		forged, unsigned, tampered, unknown,
